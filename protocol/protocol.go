@@ -1,0 +1,420 @@
+// Package protocol is the wire contract between `pitlane bridge` and the IDE
+// clients (the VS Code extension and the JetBrains plugin): method names, the
+// params and result of every request, notifications, error codes and the
+// protocol version. It holds types only; the server lives in package bridge.
+//
+// # Transport
+//
+// The bridge speaks JSON-RPC 2.0 on its standard input and output, framed as
+// in the Language Server Protocol: every message is preceded by a
+// "Content-Length: N\r\n" header (other headers such as Content-Type are
+// accepted and ignored) and an empty "\r\n" line, then N bytes of UTF-8 JSON.
+// Standard output carries nothing but frames; the bridge logs to standard
+// error. Batches are not supported.
+//
+// # Life cycle
+//
+// The client spawns `pitlane bridge` and sends [MethodInitialize] first; any
+// other request before it fails with [CodeServerNotInitialized]. The client
+// ends the session with [MethodShutdown] followed by the [MethodExit]
+// notification; the process then exits with status 0 (status 1 if exit came
+// without shutdown). End of file on standard input also ends the bridge
+// cleanly: work in flight is cancelled and cleaned up, exactly as if each
+// request had been cancelled.
+//
+// # Concurrency and cancellation
+//
+// Requests run concurrently: workspace/list answers while a workspace/create
+// is still running. Responses may therefore arrive in a different order than
+// requests were sent; match them by id. Any request can be cancelled with the
+// `$/cancelRequest` notification (params {"id": ID}); a cancelled request
+// answers with [CodeRequestCancelled], and a cancelled create or rebuild
+// removes what it had made so far.
+//
+// # Progress
+//
+// workspace/create, workspace/start and workspace/rebuild accept a
+// "workDoneToken" (a string or an integer chosen by the client). When one is
+// given, the server sends `$/progress` notifications for that token: one
+// "begin" ([protocol.WorkDoneProgressBegin]), any number of "report"
+// ([ProgressReport]: the current step in "message" and, for lines of build or
+// hook output, the line in "output"), and one "end"
+// ([protocol.WorkDoneProgressEnd]) before the response is sent.
+//
+// # Change notifications
+//
+// After initialize the server pushes [MethodDidChange] whenever a workspace
+// changes, whoever changed it: the bridge follows the Docker engine's events,
+// so a `pitlane stop` typed in a terminal reaches the IDE too. Clients keep
+// their views current from these notifications instead of polling.
+package protocol
+
+import (
+	"time"
+
+	lsp "go.lsp.dev/protocol"
+)
+
+// Version is the protocol version this package describes. It grows by one
+// for every change a client can observe (a new method, a new field that
+// changes meaning); adding optional fields does not bump it.
+const Version = 1
+
+// MinVersion is the oldest protocol version the server still speaks.
+const MinVersion = 1
+
+// Requests, client to server.
+const (
+	// MethodInitialize must be the first request. Params: [InitializeParams];
+	// result: [InitializeResult]. The server picks the protocol version
+	// min(params.protocolVersion, [Version]); if that is below [MinVersion]
+	// the request fails with [CodeUnsupportedVersion].
+	MethodInitialize = "initialize"
+	// MethodShutdown asks the server to stop accepting work. Params: none;
+	// result: null. Requests after it fail with [CodeInvalidRequest].
+	MethodShutdown = "shutdown"
+	// MethodWorkspaceList lists the workspaces. Params: none or {};
+	// result: [ListResult].
+	MethodWorkspaceList = "workspace/list"
+	// MethodWorkspaceCreate creates a workspace from a git URL or a local
+	// folder and starts it. Params: [CreateParams]; result: [CreateResult].
+	// Reports progress; cancellable (the partial workspace is removed).
+	MethodWorkspaceCreate = "workspace/create"
+	// MethodWorkspaceStart starts a stopped workspace (a no-op for a
+	// running one). Params: [StartParams]; result: [WorkspaceResult].
+	MethodWorkspaceStart = "workspace/start"
+	// MethodWorkspaceStop stops a workspace. Params: [NameParams];
+	// result: [WorkspaceResult].
+	MethodWorkspaceStop = "workspace/stop"
+	// MethodWorkspaceDelete deletes a workspace and its data. Params:
+	// [NameParams]; result: null.
+	MethodWorkspaceDelete = "workspace/delete"
+	// MethodWorkspaceRebuild rebuilds a workspace's container from its
+	// current configuration. Params: [RebuildParams]; result:
+	// [WorkspaceResult]. Reports progress; cancellable.
+	MethodWorkspaceRebuild = "workspace/rebuild"
+	// MethodWorkspaceOpen tells the client how to open a workspace in an
+	// IDE. Params: [OpenParams]; result: [OpenResult].
+	MethodWorkspaceOpen = "workspace/open"
+	// MethodWorkspaceLogs returns the end of a workspace's log (creation,
+	// build and hook output). Params: [LogsParams]; result: [LogsResult].
+	MethodWorkspaceLogs = "workspace/logs"
+	// MethodWorkspaceConfigs lists the devcontainer.json files found in a
+	// source, for a picker before create. Params: [ConfigsParams]; result:
+	// [ConfigsResult].
+	MethodWorkspaceConfigs = "workspace/configs"
+	// MethodTelemetrySetConsent passes the IDE's telemetry settings to the
+	// server. Params: [SetConsentParams]; result: [SetConsentResult].
+	MethodTelemetrySetConsent = "telemetry/setConsent"
+)
+
+// Notifications.
+const (
+	// MethodExit (client to server, no params) ends the server process.
+	MethodExit = "exit"
+	// MethodCancelRequest (client to server) cancels a request in flight.
+	// Params: {"id": ID} (go.lsp.dev/protocol CancelParams).
+	MethodCancelRequest = lsp.MethodCancelRequest
+	// MethodDidChange (server to client) reports a changed, created or
+	// removed workspace. Params: [DidChangeParams].
+	MethodDidChange = "workspace/didChange"
+	// MethodProgress (server to client) reports the progress of a request
+	// that carried a workDoneToken. Params: go.lsp.dev/protocol
+	// ProgressParams whose value is a WorkDoneProgressBegin, a
+	// [ProgressReport] or a WorkDoneProgressEnd.
+	MethodProgress = lsp.MethodProgress
+	// MethodLogMessage (server to client) carries a log line the client may
+	// show in an output panel. Params: go.lsp.dev/protocol LogMessageParams.
+	MethodLogMessage = lsp.MethodWindowLogMessage
+	// MethodShowMessage (server to client) carries a message the user
+	// should see now, such as "the Docker engine is not reachable".
+	// Params: go.lsp.dev/protocol ShowMessageParams.
+	MethodShowMessage = lsp.MethodWindowShowMessage
+)
+
+// Reused types from go.lsp.dev/protocol, named here so that clients find the
+// whole contract in one package.
+type (
+	// ClientInfo names the client: name is "vscode" or "jetbrains" (other
+	// names are accepted and reported to telemetry as "other").
+	ClientInfo = lsp.ClientInfo
+	// ServerInfo names the server ("pitlane") and its version.
+	ServerInfo = lsp.ServerInfo
+	// ProgressToken is a string or an integer chosen by the client.
+	ProgressToken = lsp.ProgressToken
+	// ProgressParams are the params of `$/progress`.
+	ProgressParams = lsp.ProgressParams
+	// WorkDoneProgressBegin opens a progress ("kind": "begin").
+	WorkDoneProgressBegin = lsp.WorkDoneProgressBegin
+	// WorkDoneProgressEnd closes a progress ("kind": "end").
+	WorkDoneProgressEnd = lsp.WorkDoneProgressEnd
+	// CancelParams are the params of `$/cancelRequest`.
+	CancelParams = lsp.CancelParams
+	// LogMessageParams are the params of window/logMessage.
+	LogMessageParams = lsp.LogMessageParams
+	// ShowMessageParams are the params of window/showMessage.
+	ShowMessageParams = lsp.ShowMessageParams
+	// MessageType is 1 (error), 2 (warning), 3 (info) or 4 (log).
+	MessageType = lsp.MessageType
+)
+
+// ProgressReport is the "report" value of `$/progress`: the LSP
+// WorkDoneProgressReport ("kind": "report", "message" = the current step)
+// plus one line of build or hook output in "output", when the report
+// carries one. Clients that only know LSP progress show "message"; richer
+// clients append "output" to an output panel.
+type ProgressReport struct {
+	lsp.WorkDoneProgressReport
+	// Output is one line of output of the current step, without newline.
+	Output string `json:"output,omitempty"`
+}
+
+// InitializeParams are the params of initialize.
+type InitializeParams struct {
+	// ProtocolVersion is the highest protocol version the client speaks.
+	ProtocolVersion int `json:"protocolVersion"`
+	// ClientInfo names the client; its name ("vscode", "jetbrains") is the
+	// telemetry client attribute.
+	ClientInfo ClientInfo `json:"clientInfo"`
+}
+
+// InitializeResult is the result of initialize.
+type InitializeResult struct {
+	// ProtocolVersion is the version both sides use from now on.
+	ProtocolVersion int `json:"protocolVersion"`
+	// ServerInfo names the server and its version.
+	ServerInfo ServerInfo `json:"serverInfo"`
+	// IDEs lists the values workspace/open and workspace/create accept in
+	// "ide", for a picker.
+	IDEs []string `json:"ides"`
+}
+
+// State is a workspace's life-cycle state.
+type State string
+
+// Workspace states.
+const (
+	StateCreating State = "creating"
+	StateRunning  State = "running"
+	StateStopped  State = "stopped"
+	StateError    State = "error"
+	StateDeleting State = "deleting"
+)
+
+// Source says where a workspace's files come from.
+type Source struct {
+	// URL is the git URL, or the absolute path of a local folder.
+	URL string `json:"url"`
+	// Ref is the checked-out branch; empty for the default branch or a
+	// local folder.
+	Ref string `json:"ref,omitempty"`
+	// Local is true when URL is a local folder mounted in place.
+	Local bool `json:"local,omitempty"`
+}
+
+// Workspace is a workspace as the client sees it. Clients key workspaces by
+// Name, which is unique.
+type Workspace struct {
+	// ID is the workspace's container id; empty while the container does
+	// not exist yet, and new after a rebuild.
+	ID string `json:"id"`
+	// Name is the workspace name, a DNS label.
+	Name   string `json:"name"`
+	State  State  `json:"state"`
+	Source Source `json:"source"`
+	// SSHHost is the host name to connect to over SSH (NAME.pitlane).
+	SSHHost string `json:"sshHost"`
+	// Folder is the workspace folder inside the container.
+	Folder string `json:"folder"`
+	// LocalFolder is the folder on this machine mounted into the container.
+	LocalFolder string `json:"localFolder,omitempty"`
+	// Image is the image the container runs.
+	Image string `json:"image"`
+	// ConfigKind is "devcontainer", "dockerfile" or "default".
+	ConfigKind string `json:"configKind,omitempty"`
+	// ConfigPath is the devcontainer.json used, relative to the source.
+	ConfigPath string    `json:"configPath,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	// LastUsedAt is when an IDE or shell last opened it; absent if never.
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
+	// Ports are the container ports the configuration forwards.
+	Ports []int `json:"ports,omitempty"`
+	// LastError is why the workspace is in state "error".
+	LastError string `json:"lastError,omitempty"`
+}
+
+// ListResult is the result of workspace/list.
+type ListResult struct {
+	// Workspaces are sorted by name; never null.
+	Workspaces []Workspace `json:"workspaces"`
+}
+
+// CreateParams are the params of workspace/create.
+type CreateParams struct {
+	// WorkDoneToken, if set, receives `$/progress` notifications.
+	WorkDoneToken *ProgressToken `json:"workDoneToken,omitempty"`
+	// Source is a git URL (https, ssh, scp-like, file://) or a local folder.
+	Source string `json:"source"`
+	// Branch to check out; default: the remote's default branch.
+	Branch string `json:"branch,omitempty"`
+	// Name of the workspace; default: derived from the source.
+	Name string `json:"name,omitempty"`
+	// ConfigPath picks a devcontainer.json (one of workspace/configs).
+	ConfigPath string `json:"configPath,omitempty"`
+	// IDE, if set, makes the result carry how to open the new workspace in
+	// that IDE (as workspace/open would).
+	IDE string `json:"ide,omitempty"`
+}
+
+// CreateResult is the result of workspace/create.
+type CreateResult struct {
+	Workspace Workspace `json:"workspace"`
+	// Open is set when params.ide was given.
+	Open *OpenResult `json:"open,omitempty"`
+}
+
+// NameParams name one workspace (workspace/stop, workspace/delete).
+type NameParams struct {
+	Name string `json:"name"`
+}
+
+// StartParams are the params of workspace/start.
+type StartParams struct {
+	WorkDoneToken *ProgressToken `json:"workDoneToken,omitempty"`
+	Name          string         `json:"name"`
+}
+
+// RebuildParams are the params of workspace/rebuild.
+type RebuildParams struct {
+	WorkDoneToken *ProgressToken `json:"workDoneToken,omitempty"`
+	Name          string         `json:"name"`
+}
+
+// WorkspaceResult is the result of workspace/start, workspace/stop and
+// workspace/rebuild: the workspace after the operation.
+type WorkspaceResult struct {
+	Workspace Workspace `json:"workspace"`
+}
+
+// OpenParams are the params of workspace/open.
+type OpenParams struct {
+	Name string `json:"name"`
+	// IDE is one of InitializeResult.IDEs; default "vscode".
+	IDE string `json:"ide,omitempty"`
+}
+
+// OpenResult says how to open a workspace in an IDE. The client uses URI
+// when it is set (VS Code: vscode.openFolder or `code --folder-uri`; a
+// JetBrains Gateway URL), otherwise runs Command.
+type OpenResult struct {
+	IDE string `json:"ide"`
+	// URI is a vscode-remote://ssh-remote+HOST/FOLDER URI, a
+	// jetbrains-gateway:// URL or another URL the IDE handles.
+	URI string `json:"uri,omitempty"`
+	// Command is a command line that opens the workspace (argv).
+	Command []string `json:"command,omitempty"`
+	// SSHHost and Folder are what the IDE connects to.
+	SSHHost string `json:"sshHost"`
+	Folder  string `json:"folder"`
+}
+
+// LogsParams are the params of workspace/logs.
+type LogsParams struct {
+	Name string `json:"name"`
+	// Tail is how many lines from the end to return; 0 means 1000.
+	Tail int `json:"tail,omitempty"`
+}
+
+// LogsResult is the result of workspace/logs.
+type LogsResult struct {
+	// Path is the log file on this machine.
+	Path string `json:"path"`
+	// Lines are the last lines of the log, oldest first; never null.
+	Lines []string `json:"lines"`
+	// Truncated is true when older lines were left out.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// ConfigsParams are the params of workspace/configs.
+type ConfigsParams struct {
+	// Source is a git URL or a local folder, as for workspace/create.
+	Source string `json:"source"`
+}
+
+// ConfigsResult is the result of workspace/configs.
+type ConfigsResult struct {
+	// Configs are devcontainer.json paths relative to the source root;
+	// never null, empty when the source has none.
+	Configs []string `json:"configs"`
+}
+
+// SetConsentParams are the params of telemetry/setConsent. Telemetry is
+// sent only when both are true.
+type SetConsentParams struct {
+	// Enabled is the IDE's own Pitlane telemetry setting.
+	Enabled bool `json:"enabled"`
+	// IDETelemetryEnabled is the IDE's global telemetry switch.
+	IDETelemetryEnabled bool `json:"ideTelemetryEnabled"`
+}
+
+// SetConsentResult is the result of telemetry/setConsent.
+type SetConsentResult struct {
+	// Effective says whether telemetry is now on.
+	Effective bool `json:"effective"`
+}
+
+// ChangeKind says what happened in a workspace/didChange.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeCreated      ChangeKind = "created"
+	ChangeCreateFailed ChangeKind = "createFailed"
+	ChangeStarted      ChangeKind = "started"
+	ChangeStopped      ChangeKind = "stopped"
+	ChangeDeleted      ChangeKind = "deleted"
+	ChangeChanged      ChangeKind = "changed"
+)
+
+// DidChangeParams are the params of workspace/didChange.
+type DidChangeParams struct {
+	Name string     `json:"name"`
+	Kind ChangeKind `json:"kind"`
+	// Removed is true when the workspace no longer exists; Workspace is
+	// then absent.
+	Removed bool `json:"removed,omitempty"`
+	// Workspace is the workspace after the change.
+	Workspace *Workspace `json:"workspace,omitempty"`
+}
+
+// Error codes. The JSON-RPC 2.0 codes are used for protocol errors;
+// codes from 1000 up are Pitlane's and stable: clients branch on them.
+// Every error's message is a sentence a user can act on.
+const (
+	CodeParseError     = -32700 // the frame's body is not JSON (id null)
+	CodeInvalidRequest = -32600 // not a request object, or a request after shutdown
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602 // params do not decode into the method's type
+	CodeInternalError  = -32603 // an unexpected failure; the message says what
+
+	// CodeServerNotInitialized: a request came before initialize.
+	CodeServerNotInitialized = -32002
+	// CodeRequestCancelled: the request was cancelled with $/cancelRequest.
+	CodeRequestCancelled = -32800
+
+	CodeInvalidName        = 1001 // the workspace name is not a DNS label
+	CodeNotFound           = 1002 // no workspace with that name
+	CodeNameTaken          = 1003 // a workspace with that name exists
+	CodeBusy               = 1004 // another process is working on it
+	CodeHookFailed         = 1005 // a lifecycle hook failed; see workspace/logs
+	CodeEngineDown         = 1006 // the Docker engine is not reachable
+	CodeSourceInvalid      = 1007 // the source cannot be cloned or read
+	CodeUnsupportedIDE     = 1008 // workspace/open does not know that IDE
+	CodeUnsupportedVersion = 1009 // no common protocol version
+)
+
+// ErrorData is the "data" member of errors with a Pitlane code.
+type ErrorData struct {
+	// Workspace is the workspace the error is about, if any.
+	Workspace string `json:"workspace,omitempty"`
+}
