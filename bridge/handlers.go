@@ -1,0 +1,426 @@
+package bridge
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/pitlane/pitlane/internal/workspace"
+	"github.com/pitlane/pitlane/protocol"
+)
+
+type handler func(s *Server, ctx context.Context, req *jsonrpc2.Request) (any, error)
+
+// handlers are the requests that run in their own goroutine, by method.
+var handlers = map[string]handler{
+	protocol.MethodWorkspaceList:       (*Server).list,
+	protocol.MethodWorkspaceCreate:     (*Server).create,
+	protocol.MethodWorkspaceStart:      (*Server).start,
+	protocol.MethodWorkspaceStop:       (*Server).stop,
+	protocol.MethodWorkspaceDelete:     (*Server).delete,
+	protocol.MethodWorkspaceRebuild:    (*Server).rebuild,
+	protocol.MethodWorkspaceOpen:       (*Server).open,
+	protocol.MethodWorkspaceLogs:       (*Server).logs,
+	protocol.MethodWorkspaceConfigs:    (*Server).configs,
+	protocol.MethodTelemetrySetConsent: (*Server).setConsent,
+}
+
+func (s *Server) list(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	if err := decodeParams(req, &struct{}{}, false); err != nil {
+		return nil, err
+	}
+	wss, err := s.opts.Manager.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := protocol.ListResult{Workspaces: make([]protocol.Workspace, 0, len(wss))}
+	for _, ws := range wss {
+		res.Workspaces = append(res.Workspaces, toWire(ws))
+	}
+	sort.Slice(res.Workspaces, func(i, j int) bool { return res.Workspaces[i].Name < res.Workspaces[j].Name })
+	return res, nil
+}
+
+func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.CreateParams
+	if err := decodeParams(req, &p, true); err != nil {
+		return nil, err
+	}
+	if p.Source == "" {
+		return nil, invalidParams(`"source" is required: a git URL or a local folder`)
+	}
+	if p.IDE != "" {
+		if err := s.checkIDE(p.IDE); err != nil {
+			return nil, err
+		}
+	}
+	title := "Creating workspace"
+	if p.Name != "" {
+		title = "Creating " + p.Name
+	}
+	pr := s.beginProgress(p.WorkDoneToken, title)
+	ws, err := s.opts.Manager.Create(ctx, workspace.CreateOptions{
+		Source:     p.Source,
+		Name:       p.Name,
+		Branch:     p.Branch,
+		ConfigPath: p.ConfigPath,
+		Progress:   pr,
+	})
+	if err != nil {
+		pr.end(endMessage(ctx, err))
+		return nil, withWorkspace(err, p.Name)
+	}
+	pr.end("Created " + ws.Name)
+	res := protocol.CreateResult{Workspace: toWire(ws)}
+	if p.IDE != "" {
+		open, err := s.opts.Opener.Open(ws, p.IDE)
+		if err != nil {
+			return nil, withWorkspace(err, ws.Name)
+		}
+		res.Open = &open
+	}
+	return res, nil
+}
+
+func (s *Server) start(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.StartParams
+	if err := decodeName(req, &p, &p.Name); err != nil {
+		return nil, err
+	}
+	pr := s.beginProgress(p.WorkDoneToken, "Starting "+p.Name)
+	ws, err := s.opts.Manager.Start(ctx, p.Name, pr)
+	if err != nil {
+		pr.end(endMessage(ctx, err))
+		return nil, withWorkspace(err, p.Name)
+	}
+	pr.end("Started " + p.Name)
+	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+}
+
+func (s *Server) stop(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.NameParams
+	if err := decodeName(req, &p, &p.Name); err != nil {
+		return nil, err
+	}
+	ws, err := s.opts.Manager.Stop(ctx, p.Name)
+	if err != nil {
+		return nil, withWorkspace(err, p.Name)
+	}
+	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+}
+
+func (s *Server) delete(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.NameParams
+	if err := decodeName(req, &p, &p.Name); err != nil {
+		return nil, err
+	}
+	if err := s.opts.Manager.Delete(ctx, p.Name); err != nil {
+		return nil, withWorkspace(err, p.Name)
+	}
+	return nil, nil
+}
+
+func (s *Server) rebuild(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.RebuildParams
+	if err := decodeName(req, &p, &p.Name); err != nil {
+		return nil, err
+	}
+	pr := s.beginProgress(p.WorkDoneToken, "Rebuilding "+p.Name)
+	ws, err := s.opts.Manager.Rebuild(ctx, p.Name, pr)
+	if err != nil {
+		pr.end(endMessage(ctx, err))
+		return nil, withWorkspace(err, p.Name)
+	}
+	pr.end("Rebuilt " + p.Name)
+	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+}
+
+func (s *Server) open(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.OpenParams
+	if err := decodeName(req, &p, &p.Name); err != nil {
+		return nil, err
+	}
+	if p.IDE == "" {
+		p.IDE = "vscode"
+	}
+	if err := s.checkIDE(p.IDE); err != nil {
+		return nil, err
+	}
+	ws, err := s.opts.Manager.Get(ctx, p.Name)
+	if err != nil {
+		return nil, withWorkspace(err, p.Name)
+	}
+	res, err := s.opts.Opener.Open(ws, p.IDE)
+	if err != nil {
+		return nil, withWorkspace(err, p.Name)
+	}
+	if err := s.opts.Manager.Touch(p.Name); err != nil {
+		s.log.Warn("cannot record the workspace as used", "workspace", p.Name, "error", err)
+	}
+	return res, nil
+}
+
+// defaultTail is the number of log lines workspace/logs returns by default.
+const defaultTail = 1000
+
+// maxLogRead bounds how much of a log file workspace/logs reads.
+const maxLogRead = 4 << 20
+
+func (s *Server) logs(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.LogsParams
+	if err := decodeName(req, &p, &p.Name); err != nil {
+		return nil, err
+	}
+	if p.Tail < 0 {
+		return nil, invalidParams(`"tail" must not be negative`)
+	}
+	if p.Tail == 0 {
+		p.Tail = defaultTail
+	}
+	if _, err := s.opts.Manager.Get(ctx, p.Name); err != nil {
+		return nil, withWorkspace(err, p.Name)
+	}
+	path := s.opts.Manager.LogPath(p.Name)
+	lines, truncated, err := tailFile(path, p.Tail)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the log of %s at %s: %w", p.Name, path, err)
+	}
+	return protocol.LogsResult{Path: path, Lines: lines, Truncated: truncated}, nil
+}
+
+// tailFile returns the last n lines of the file at path; a missing file
+// has no lines.
+func tailFile(path string, n int) (lines []string, truncated bool, err error) {
+	lines = []string{}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return lines, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	var r io.Reader = f
+	if st.Size() > maxLogRead {
+		if _, err := f.Seek(st.Size()-maxLogRead, io.SeekStart); err != nil {
+			return nil, false, err
+		}
+		truncated = true
+		br := bufio.NewReader(f)
+		// Drop the partial first line.
+		if _, err := br.ReadString('\n'); err != nil && err != io.EOF {
+			return nil, false, err
+		}
+		r = br
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, false, err
+	}
+	data = bytes.TrimSuffix(data, []byte("\n"))
+	if len(data) == 0 {
+		return lines, truncated, nil
+	}
+	all := strings.Split(string(data), "\n")
+	if len(all) > n {
+		truncated = true
+		all = all[len(all)-n:]
+	}
+	for _, l := range all {
+		lines = append(lines, strings.TrimSuffix(l, "\r"))
+	}
+	return lines, truncated, nil
+}
+
+func (s *Server) configs(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.ConfigsParams
+	if err := decodeParams(req, &p, true); err != nil {
+		return nil, err
+	}
+	if p.Source == "" {
+		return nil, invalidParams(`"source" is required: a git URL or a local folder`)
+	}
+	cfgs, err := s.opts.Manager.Configs(ctx, p.Source)
+	if err != nil {
+		return nil, err
+	}
+	if cfgs == nil {
+		cfgs = []string{}
+	}
+	return protocol.ConfigsResult{Configs: cfgs}, nil
+}
+
+func (s *Server) setConsent(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.SetConsentParams
+	if err := decodeParams(req, &p, true); err != nil {
+		return nil, err
+	}
+	if s.opts.Telemetry == nil {
+		return protocol.SetConsentResult{Effective: false}, nil
+	}
+	if err := s.opts.Telemetry.SetIDEConsent(p.Enabled, p.IDETelemetryEnabled); err != nil {
+		return nil, fmt.Errorf("cannot save the telemetry setting: %w", err)
+	}
+	return protocol.SetConsentResult{Effective: p.Enabled && p.IDETelemetryEnabled}, nil
+}
+
+func (s *Server) checkIDE(ide string) error {
+	for _, known := range s.opts.Opener.IDEs() {
+		if known == ide {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w %q: use one of %s", ErrUnknownIDE, ide, strings.Join(s.opts.Opener.IDEs(), ", "))
+}
+
+// decodeParams decodes the request's params into v. Missing or null
+// params are an error only if required. Unknown fields are ignored, so
+// newer clients can talk to older servers.
+func decodeParams(req *jsonrpc2.Request, v any, required bool) error {
+	if req.Params == nil || string(*req.Params) == "null" {
+		if required {
+			return invalidParams(fmt.Sprintf("%s needs params", req.Method))
+		}
+		return nil
+	}
+	raw := bytes.TrimSpace(*req.Params)
+	if len(raw) == 0 || raw[0] != '{' {
+		return invalidParams(fmt.Sprintf("%s: params must be a JSON object", req.Method))
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return invalidParams(fmt.Sprintf("%s: %q must be a %s, not %s", req.Method, te.Field, jsonKind(te.Type.Kind().String()), te.Value))
+		}
+		return invalidParams(fmt.Sprintf("%s: %v", req.Method, err))
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "list"
+	case "struct", "map", "ptr":
+		return "object"
+	}
+	return "number"
+}
+
+// decodeName decodes params that must name a workspace.
+func decodeName(req *jsonrpc2.Request, v any, name *string) error {
+	if err := decodeParams(req, v, true); err != nil {
+		return err
+	}
+	if *name == "" {
+		return invalidParams(fmt.Sprintf(`%s: "name" is required`, req.Method))
+	}
+	return nil
+}
+
+func invalidParams(msg string) error {
+	return &jsonrpc2.Error{Code: protocol.CodeInvalidParams, Message: "invalid params: " + msg}
+}
+
+// workspaceError attaches the workspace name to an engine error, for the
+// error's data member.
+type workspaceError struct {
+	name string
+	err  error
+}
+
+func (e *workspaceError) Error() string { return e.err.Error() }
+func (e *workspaceError) Unwrap() error { return e.err }
+
+func withWorkspace(err error, name string) error {
+	if name == "" {
+		return err
+	}
+	return &workspaceError{name, err}
+}
+
+// codes maps the engine's sentinel errors to protocol codes.
+var codes = []struct {
+	err  error
+	code int64
+}{
+	{workspace.ErrInvalidName, protocol.CodeInvalidName},
+	{workspace.ErrNotFound, protocol.CodeNotFound},
+	{workspace.ErrNameTaken, protocol.CodeNameTaken},
+	{workspace.ErrBusy, protocol.CodeBusy},
+	{workspace.ErrHookFailed, protocol.CodeHookFailed},
+	{workspace.ErrEngineDown, protocol.CodeEngineDown},
+	{workspace.ErrSourceInvalid, protocol.CodeSourceInvalid},
+	{ErrUnknownIDE, protocol.CodeUnsupportedIDE},
+}
+
+// toRPCError turns an error of a handler into a JSON-RPC error with a
+// stable code. Errors the engine does not classify are internal errors;
+// their message is still the engine's, which says what to do.
+func toRPCError(err error) *jsonrpc2.Error {
+	var re *jsonrpc2.Error
+	if errors.As(err, &re) {
+		return re
+	}
+	e := &jsonrpc2.Error{Code: protocol.CodeInternalError, Message: err.Error()}
+	switch {
+	case errors.Is(err, context.Canceled):
+		e.Code = protocol.CodeRequestCancelled
+	default:
+		for _, c := range codes {
+			if errors.Is(err, c.err) {
+				e.Code = c.code
+				break
+			}
+		}
+	}
+	var we *workspaceError
+	if errors.As(err, &we) && e.Code != protocol.CodeInternalError {
+		e.SetError(protocol.ErrorData{Workspace: we.name})
+	}
+	return e
+}
+
+func endMessage(ctx context.Context, err error) string {
+	if ctx.Err() != nil {
+		return "Cancelled"
+	}
+	return "Failed: " + err.Error()
+}
+
+// toWire converts an engine workspace to its wire form.
+func toWire(ws *workspace.Workspace) protocol.Workspace {
+	return protocol.Workspace{
+		ID:          ws.ContainerID,
+		Name:        ws.Name,
+		State:       protocol.State(ws.State),
+		Source:      protocol.Source{URL: ws.Source.URL, Ref: ws.Source.Ref, Local: ws.Source.Local},
+		SSHHost:     ws.SSHHost,
+		Folder:      ws.Folder,
+		LocalFolder: ws.LocalFolder,
+		Image:       ws.Image,
+		ConfigKind:  string(ws.ConfigKind),
+		ConfigPath:  ws.ConfigPath,
+		CreatedAt:   ws.CreatedAt.UTC(),
+		LastUsedAt:  ws.LastUsedAt.UTC(),
+		Ports:       ws.Ports,
+		LastError:   ws.LastError,
+	}
+}
