@@ -1,0 +1,238 @@
+package dev.pitlane.core
+
+import org.eclipse.lsp4j.jsonrpc.Launcher
+import org.eclipse.lsp4j.jsonrpc.MessageConsumer
+import org.eclipse.lsp4j.jsonrpc.RemoteEndpoint
+import org.eclipse.lsp4j.jsonrpc.messages.Message
+import java.io.InputStream
+import java.io.OutputStream
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.ExecutorService
+import java.util.concurrent.Executors
+import java.util.concurrent.ThreadFactory
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
+
+/** Receives workspace/didChange notifications. */
+fun interface ChangeListener {
+    fun onChange(change: DidChangeParams)
+}
+
+/** Receives window/logMessage and window/showMessage notifications; [show] is true for showMessage. */
+fun interface MessageListener {
+    fun onMessage(type: Int, message: String, show: Boolean)
+}
+
+/** Sees every JSON-RPC message that goes out ([outgoing]) or comes in, for tracing. */
+fun interface MessageTap {
+    fun onMessage(outgoing: Boolean, message: Message)
+}
+
+/**
+ * A JSON-RPC client of `pitlane bridge` over a pair of streams (normally the
+ * child process's stdout and stdin), with LSP framing done by lsp4j.
+ *
+ * Every call returns a [CompletableFuture]. It fails with [BridgeException]
+ * for an error response and with [BridgeClosedException] when the stream ends
+ * first. Cancelling it sends `$/cancelRequest`, after which the server stops
+ * the work and cleans up. Listeners and future callbacks run on the client's
+ * single reader thread, in the order the messages arrived (so a request's
+ * last progress event comes before its result): they must not block.
+ */
+class BridgeClient private constructor(
+    input: InputStream,
+    output: OutputStream,
+    private val tap: MessageTap?,
+) : AutoCloseable {
+    private val executor: ExecutorService = Executors.newCachedThreadPool(daemonThreads())
+    private val endpoint = Endpoint()
+    private val launcher: Launcher<BridgeServer>
+    private val changeListeners = CopyOnWriteArrayList<ChangeListener>()
+    private val messageListeners = CopyOnWriteArrayList<MessageListener>()
+    private val progress = ConcurrentHashMap<String, ProgressListener>()
+    private val pending = ConcurrentHashMap.newKeySet<CompletableFuture<*>>()
+    private val nextToken = AtomicLong()
+
+    /** Completes when the incoming stream ends (the bridge exited or closed its stdout). */
+    val closed: CompletableFuture<Unit> = CompletableFuture()
+
+    /** The raw lsp4j proxy: calls without progress handling or error mapping. */
+    val server: BridgeServer
+
+    init {
+        launcher = Launcher.Builder<BridgeServer>()
+            .setLocalService(endpoint)
+            .setRemoteInterface(BridgeServer::class.java)
+            .setInput(input)
+            .setOutput(output)
+            .setExecutorService(executor)
+            .wrapMessages { consumer -> wrap(consumer) }
+            .create()
+        server = launcher.remoteProxy
+        val listening = launcher.startListening()
+        executor.execute {
+            val cause = try {
+                listening.get()
+                null
+            } catch (e: Exception) {
+                e
+            }
+            closed.complete(Unit)
+            val err = BridgeClosedException("the Pitlane bridge closed the connection; it is restarted on the next action", cause)
+            pending.forEach { it.completeExceptionally(err) }
+            executor.shutdown()
+        }
+    }
+
+    private fun wrap(consumer: MessageConsumer): MessageConsumer {
+        val t = tap ?: return consumer
+        val outgoing = consumer !is RemoteEndpoint
+        return MessageConsumer { message ->
+            t.onMessage(outgoing, message)
+            consumer.consume(message)
+        }
+    }
+
+    fun addChangeListener(l: ChangeListener): AutoCloseable {
+        changeListeners += l
+        return AutoCloseable { changeListeners -= l }
+    }
+
+    fun addMessageListener(l: MessageListener): AutoCloseable {
+        messageListeners += l
+        return AutoCloseable { messageListeners -= l }
+    }
+
+    /** Sends initialize; [clientVersion] is the plugin's version. */
+    fun initialize(clientVersion: String? = null): CompletableFuture<InitializeResult> =
+        call(server.initialize(InitializeParams(Protocol.VERSION, ClientInfo(Protocol.CLIENT_NAME, clientVersion)))) { it }
+
+    /** Sends shutdown and then the exit notification; the bridge then exits. */
+    fun shutdown(): CompletableFuture<Unit> = call(server.shutdown()) { server.exit() }
+
+    /** The workspaces, sorted by name. */
+    fun list(): CompletableFuture<List<Workspace>> = call(server.list()) { it.workspaces.orEmpty() }
+
+    /** Creates a workspace and starts it; [progress] receives the steps and build output. */
+    fun create(params: CreateParams, progress: ProgressListener? = null): CompletableFuture<CreateResult> =
+        withProgress(progress) { token -> server.create(params.copy(workDoneToken = token)) }
+
+    fun start(name: String, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        withProgress(progress) { token -> server.start(StartParams(name, token)) }.thenApplyKeepingCancel { it.workspace }
+
+    fun stop(name: String): CompletableFuture<Workspace> = call(server.stop(NameParams(name))) { it.workspace }
+
+    fun delete(name: String): CompletableFuture<Unit> = call(server.delete(NameParams(name))) { }
+
+    fun rebuild(name: String, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        withProgress(progress) { token -> server.rebuild(RebuildParams(name, token)) }.thenApplyKeepingCancel { it.workspace }
+
+    /** How to open [name] in [ide] (one of [InitializeResult.ides]; null for the server's default). */
+    fun open(name: String, ide: String? = null): CompletableFuture<OpenResult> = call(server.open(OpenParams(name, ide))) { it }
+
+    /** The last [tail] lines of a workspace's log (null: the server's default). */
+    fun logs(name: String, tail: Int? = null): CompletableFuture<LogsResult> = call(server.logs(LogsParams(name, tail))) { it }
+
+    /** The devcontainer.json files of a source, for a picker before create. */
+    fun configs(source: String): CompletableFuture<List<String>> = call(server.configs(ConfigsParams(source))) { it.configs.orEmpty() }
+
+    /** Passes the plugin's telemetry setting and the IDE's own switch; the result says whether telemetry is on. */
+    fun setConsent(enabled: Boolean, ideTelemetryEnabled: Boolean): CompletableFuture<Boolean> =
+        call(server.setConsent(SetConsentParams(enabled, ideTelemetryEnabled))) { it.effective }
+
+    /** Stops reading and releases the threads; does not end the bridge process. */
+    override fun close() {
+        executor.shutdownNow()
+    }
+
+    private fun <R> withProgress(listener: ProgressListener?, send: (String?) -> CompletableFuture<R>): CompletableFuture<R> {
+        if (listener == null) return call(send(null)) { it }
+        val token = "jetbrains-" + nextToken.incrementAndGet()
+        progress[token] = listener
+        val f = call(send(token)) { it }
+        f.whenComplete { _, _ -> progress.remove(token) }
+        return f
+    }
+
+    /**
+     * Maps a raw lsp4j future: errors become [BridgeException], cancelling
+     * the returned future cancels the raw one (which sends `$/cancelRequest`),
+     * and the end of the stream fails it.
+     */
+    private fun <S, T> call(src: CompletableFuture<S>, map: (S) -> T): CompletableFuture<T> {
+        val out = CancellingFuture<T>(src)
+        pending += out
+        out.whenComplete { _, _ -> pending -= out }
+        if (closed.isDone) out.completeExceptionally(BridgeClosedException("the Pitlane bridge is not running"))
+        src.whenComplete { v, e ->
+            if (e != null) {
+                out.completeExceptionally(unwrapCallError(e))
+            } else {
+                try {
+                    out.complete(map(v))
+                } catch (t: Throwable) {
+                    out.completeExceptionally(t)
+                }
+            }
+        }
+        return out
+    }
+
+    private inner class Endpoint : BridgeClientEndpoint {
+        override fun didChange(params: DidChangeParams) {
+            changeListeners.forEach { it.onChange(params) }
+        }
+
+        override fun progress(params: ProgressParams) {
+            val key = tokenKey(params.token) ?: return
+            val l = progress[key] ?: return
+            val event = ProgressEvent.decode(params.value) ?: return
+            l.onProgress(event)
+        }
+
+        override fun logMessage(params: LogMessageParams) {
+            messageListeners.forEach { it.onMessage(params.type, params.message, false) }
+        }
+
+        override fun showMessage(params: ShowMessageParams) {
+            messageListeners.forEach { it.onMessage(params.type, params.message, true) }
+        }
+    }
+
+    companion object {
+        /** Connects to a bridge whose output is [input] and whose input is [output], and starts reading. */
+        fun connect(input: InputStream, output: OutputStream, tap: MessageTap? = null): BridgeClient =
+            BridgeClient(input, output, tap)
+
+        private val threadCount = AtomicInteger()
+
+        private fun daemonThreads() = ThreadFactory { r ->
+            Thread(r, "pitlane-bridge-client-" + threadCount.incrementAndGet()).apply { isDaemon = true }
+        }
+    }
+}
+
+/** A future that cancels [upstream] when it is cancelled. */
+internal class CancellingFuture<T>(private val upstream: CompletableFuture<*>) : CompletableFuture<T>() {
+    override fun cancel(mayInterruptIfRunning: Boolean): Boolean {
+        upstream.cancel(mayInterruptIfRunning)
+        return super.cancel(mayInterruptIfRunning)
+    }
+
+    override fun <U> newIncompleteFuture(): CompletableFuture<U> = CompletableFuture()
+}
+
+/** Like [CompletableFuture.thenApply], but cancelling the result cancels this future too. */
+fun <S, T> CompletableFuture<S>.thenApplyKeepingCancel(map: (S) -> T): CompletableFuture<T> {
+    val out = CancellingFuture<T>(this)
+    whenComplete { v, e ->
+        if (e != null) out.completeExceptionally(unwrapCallError(e)) else try {
+            out.complete(map(v))
+        } catch (t: Throwable) {
+            out.completeExceptionally(t)
+        }
+    }
+    return out
+}

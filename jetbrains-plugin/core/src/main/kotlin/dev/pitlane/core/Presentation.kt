@@ -1,0 +1,94 @@
+package dev.pitlane.core
+
+import java.time.Duration
+import java.time.Instant
+
+/**
+ * The text the IDE shows for a workspace, kept here so that it is tested
+ * without an IDE.
+ */
+object Presentation {
+    /** "Running", "Stopped", ... for a state. */
+    fun stateLabel(state: WorkspaceState): String = when (state) {
+        WorkspaceState.CREATING -> "Creating"
+        WorkspaceState.RUNNING -> "Running"
+        WorkspaceState.STOPPED -> "Stopped"
+        WorkspaceState.ERROR -> "Error"
+        WorkspaceState.DELETING -> "Deleting"
+        WorkspaceState.UNKNOWN -> "Unknown"
+    }
+
+    /** The repository (its last path element, without .git) and the branch: "api @ main". */
+    fun sourceLabel(source: Source): String {
+        val trimmed = source.url.trimEnd('/', '\\')
+        val base = trimmed.substringAfterLast('/').substringAfterLast('\\').substringAfterLast(':').removeSuffix(".git")
+        val repo = base.ifEmpty { trimmed }
+        return if (source.ref.isNullOrEmpty()) repo else "$repo @ ${source.ref}"
+    }
+
+    /** "just now", "5 minutes ago", "3 hours ago", "2 days ago"; "never" for null. */
+    fun ago(then: Instant?, now: Instant): String {
+        if (then == null) return "never"
+        val d = Duration.between(then, now)
+        if (d.isNegative || d.seconds < 60) return "just now"
+        val minutes = d.toMinutes()
+        if (minutes < 60) return plural(minutes, "minute") + " ago"
+        val hours = d.toHours()
+        if (hours < 24) return plural(hours, "hour") + " ago"
+        val days = d.toDays()
+        if (days < 60) return plural(days, "day") + " ago"
+        return plural(days / 30, "month") + " ago"
+    }
+
+    /** One line for a list row: "api  Running  api @ main  last used 5 minutes ago". */
+    fun summary(ws: Workspace, now: Instant): String =
+        "${ws.name}  ${stateLabel(ws.stateValue)}  ${sourceLabel(ws.source)}  last used ${ago(ws.lastUsedAtInstant, now)}"
+
+    /** A tooltip with the details, one per line. */
+    fun details(ws: Workspace): String = buildString {
+        append("Source: ").append(ws.source.url)
+        ws.source.ref?.takeIf { it.isNotEmpty() }?.let { append(" (").append(it).append(")") }
+        append("\nSSH host: ").append(ws.sshHost)
+        append("\nFolder: ").append(ws.folder)
+        if (ws.image.isNotEmpty()) append("\nImage: ").append(ws.image)
+        ws.ports?.takeIf { it.isNotEmpty() }?.let { append("\nPorts: ").append(it.joinToString(", ")) }
+        ws.lastError?.takeIf { it.isNotEmpty() }?.let { append("\nError: ").append(it) }
+    }
+
+    /** Which actions make sense for a workspace in this state. */
+    fun canStart(ws: Workspace) = ws.stateValue == WorkspaceState.STOPPED || ws.stateValue == WorkspaceState.ERROR
+
+    fun canStop(ws: Workspace) = ws.stateValue == WorkspaceState.RUNNING
+
+    fun canOpen(ws: Workspace) = ws.stateValue == WorkspaceState.RUNNING || ws.stateValue == WorkspaceState.STOPPED
+
+    fun canRebuild(ws: Workspace) = ws.stateValue != WorkspaceState.CREATING && ws.stateValue != WorkspaceState.DELETING
+
+    fun canDelete(ws: Workspace) = ws.stateValue != WorkspaceState.DELETING
+
+    private fun plural(n: Long, unit: String) = if (n == 1L) "1 $unit" else "$n ${unit}s"
+}
+
+/** Checks of the Create Workspace form, the same rules the engine applies. */
+object CreateForm {
+    private val nameRE = Regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+    /** Null when [name] can name a workspace (or is empty: the bridge derives one), else why not. */
+    fun nameError(name: String): String? =
+        if (name.isEmpty() || nameRE.matches(name)) null
+        else "Use lowercase letters, digits and '-' (not at the start or end), at most 63 characters."
+
+    /** Null when [source] is set, else what to enter. */
+    fun sourceError(source: String): String? =
+        if (source.isNotBlank()) null else "Enter a git repository URL or choose a local folder."
+
+    /** The create params for the form's fields; blank optional fields are left out. */
+    fun params(source: String, branch: String, name: String, configPath: String?, ide: String?): CreateParams =
+        CreateParams(
+            source = source.trim(),
+            branch = branch.trim().ifEmpty { null },
+            name = name.trim().ifEmpty { null },
+            configPath = configPath?.trim()?.ifEmpty { null },
+            ide = ide?.ifEmpty { null },
+        )
+}
