@@ -77,8 +77,6 @@ func newPipeline(cfg pipelineConfig) (*pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set up the OTLP exporter: %w", err)
 	}
-	reader := sdkmetric.NewPeriodicReader(gatedExporter{Exporter: exp, gate: cfg.gate},
-		sdkmetric.WithInterval(cfg.interval), sdkmetric.WithTimeout(cfg.timeout))
 	rv := cfg.resource
 	res := resource.NewSchemaless(
 		attribute.String(keyServiceName, "pitlane"),
@@ -88,6 +86,10 @@ func newPipeline(cfg pipelineConfig) (*pipeline, error) {
 		attribute.String(keyClient, normalizeClient(rv.client)),
 		attribute.String(keyInstallID, rv.installID),
 	)
+	// The SDK merges OTEL_RESOURCE_ATTRIBUTES into the provider's resource;
+	// the exporter puts the documented resource back before sending.
+	reader := sdkmetric.NewPeriodicReader(gatedExporter{Exporter: exp, gate: cfg.gate, res: res},
+		sdkmetric.WithInterval(cfg.interval), sdkmetric.WithTimeout(cfg.timeout))
 	provider := sdkmetric.NewMeterProvider(
 		sdkmetric.WithResource(res),
 		sdkmetric.WithReader(reader),
@@ -149,11 +151,13 @@ func metricsURL(endpoint string) (string, error) {
 	return u.String(), nil
 }
 
-// gatedExporter drops exports while consent is off and skips exports that
-// carry no data points, so a process that recorded nothing sends nothing.
+// gatedExporter drops exports while consent is off, skips exports that
+// carry no data points (a process that recorded nothing sends nothing), and
+// sends exactly the documented resource.
 type gatedExporter struct {
 	sdkmetric.Exporter
 	gate func() bool
+	res  *resource.Resource
 }
 
 func (g gatedExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
@@ -163,7 +167,9 @@ func (g gatedExporter) Export(ctx context.Context, rm *metricdata.ResourceMetric
 	if !hasData(rm) {
 		return nil
 	}
-	return g.Exporter.Export(ctx, rm)
+	out := *rm
+	out.Resource = g.res
+	return g.Exporter.Export(ctx, &out)
 }
 
 func hasData(rm *metricdata.ResourceMetrics) bool {

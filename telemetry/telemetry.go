@@ -35,7 +35,8 @@ type Options struct {
 	ConfigDir string
 	// Version is Pitlane's version; only plain release versions are sent.
 	Version string
-	// Client is the front end: "cli", "vscode" or "jetbrains".
+	// Client is the front end: "cli" (the default), "vscode" or
+	// "jetbrains".
 	Client string
 	// Endpoint is the OTLP/HTTP metrics URL used when neither the settings
 	// file nor the environment names one. Default: DefaultEndpoint.
@@ -85,6 +86,9 @@ func New(opts Options) *Recorder {
 		log = slog.Default()
 	}
 	silenceOTel(log)
+	if opts.Client == "" {
+		opts.Client = "cli"
+	}
 	return &Recorder{opts: opts, log: log, client: normalizeClient(opts.Client)}
 }
 
