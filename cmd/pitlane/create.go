@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pitlane/pitlane/internal/workspace"
+)
+
+type createOptions struct {
+	name   string
+	branch string
+	config string
+	quiet  bool
+	json   bool
+}
+
+func init() { commands = append(commands, newCreateCommand) }
+
+func newCreateCommand(a *app) *cobra.Command {
+	var opts createOptions
+	cmd := &cobra.Command{
+		Use:   "create SOURCE",
+		Short: "Create a workspace from a git URL or a local folder",
+		Long: `Create a workspace from SOURCE, a git URL (https, ssh, file://) or a local
+folder. Git sources are cloned with your git (your credentials and SSH
+configuration apply); local folders are mounted in place.
+
+The container is defined by .devcontainer/devcontainer.json or
+.devcontainer.json (or --config); without one, by a Dockerfile at the root;
+without that, Pitlane's default image. Setup hooks run before the command
+returns. Build and hook output is also kept for 'pitlane logs NAME'.`,
+		Example: `  pitlane create https://github.com/org/app.git
+  pitlane create ./app --name app-dev
+  pitlane create git@github.com:org/app.git --branch feature-x`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCreate(cmd, a, args[0], opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.name, "name", "", "workspace name (default: from the source)")
+	f.StringVar(&opts.branch, "branch", "", "branch to check out (git sources)")
+	f.StringVar(&opts.config, "config", "", "devcontainer.json to use, relative to the source")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "show steps only, not build and hook output")
+	f.BoolVar(&opts.json, "json", false, "print the created workspace as JSON on stdout")
+	return cmd
+}
+
+func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error {
+	ctx := cmd.Context()
+	m, err := a.manager(ctx)
+	if err != nil {
+		return err
+	}
+	p := newStepPrinter(a.stderr, opts.quiet)
+	ws, err := m.Create(ctx, workspace.CreateOptions{
+		Source: src, Name: opts.name, Branch: opts.branch, ConfigPath: opts.config, Progress: p,
+	})
+	if err != nil {
+		p.Fail()
+		if errors.Is(err, workspace.ErrHookFailed) && ws != nil {
+			return fmt.Errorf("%w\nthe workspace %s is kept for inspection: `pitlane exec %s -- sh`, `pitlane rebuild %s` or `pitlane delete %s`", err, ws.Name, ws.Name, ws.Name, ws.Name)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("create cancelled; nothing was left behind")
+		}
+		return err
+	}
+	if opts.json {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ws)
+	}
+	fmt.Fprintf(a.stdout, "Workspace %s is running (folder %s).\n", ws.Name, ws.Folder)
+	fmt.Fprintf(a.stdout, "  pitlane exec %s -- CMD     run a command in it\n", ws.Name)
+	fmt.Fprintf(a.stdout, "  pitlane logs %s           see the setup output\n", ws.Name)
+	return nil
+}

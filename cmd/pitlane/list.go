@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pitlane/pitlane/internal/workspace"
+)
+
+func init() { commands = append(commands, newListCommand) }
+
+func newListCommand(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List workspaces",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manager(cmd.Context())
+			if err != nil {
+				return err
+			}
+			wss, err := m.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if wss == nil {
+					wss = []*workspace.Workspace{}
+				}
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(wss)
+			}
+			if len(wss) == 0 {
+				fmt.Fprintln(a.stdout, "No workspaces. Create one with `pitlane create SOURCE`.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSTATE\tSOURCE\tIMAGE\tAGE")
+			for _, ws := range wss {
+				src := ws.Source.URL
+				if ws.Source.Ref != "" {
+					src += "@" + ws.Source.Ref
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ws.Name, ws.State, src, ws.Image, age(time.Since(ws.CreatedAt)))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// age formats a duration the way people say it: 45s, 3m, 5h, 2d.
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

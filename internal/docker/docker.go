@@ -1,0 +1,155 @@
+// Package docker is Pitlane's only door to a Docker Engine: image builds,
+// containers, exec, file copies and events, expressed in Pitlane's terms.
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+)
+
+// Client talks to one Docker Engine.
+type Client struct {
+	api *client.Client
+}
+
+// ErrUnreachable wraps every failure to reach the engine.
+var ErrUnreachable = errors.New("cannot reach the Docker engine")
+
+// ErrConflict is returned when a container name is already in use.
+var ErrConflict = errors.New("container name already in use")
+
+// ErrNotFound is returned for a container or image that does not exist.
+var ErrNotFound = errors.New("no such container or image")
+
+// New connects to the engine named by DOCKER_HOST (default: the local
+// socket), negotiating the API version, and checks that it answers.
+func New(ctx context.Context) (*Client, error) {
+	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := api.Ping(pctx); err != nil {
+		api.Close()
+		return nil, unreachable(api.DaemonHost(), err)
+	}
+	return &Client{api: api}, nil
+}
+
+func unreachable(host string, err error) error {
+	how := "start it (for example `sudo systemctl start docker`, or `sudo dockerd &`)"
+	if os.Getenv("DOCKER_HOST") != "" {
+		how = "check DOCKER_HOST and that the engine it names is running"
+	}
+	return fmt.Errorf("%w at %s: is it running? %s (%v)", ErrUnreachable, host, how, err)
+}
+
+// Close releases the client's connections.
+func (c *Client) Close() error { return c.api.Close() }
+
+// Host is the engine address the client talks to.
+func (c *Client) Host() string { return c.api.DaemonHost() }
+
+// wrap turns engine errors into this package's sentinels.
+func wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case cerrdefs.IsNotFound(err):
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case cerrdefs.IsConflict(err):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case client.IsErrConnectionFailed(err):
+		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	return err
+}
+
+// Container is what Pitlane needs to know of a container.
+type Container struct {
+	ID      string
+	Name    string
+	Image   string
+	Labels  map[string]string
+	Running bool
+	// Status is Docker's state word: created, running, exited, ...
+	Status  string
+	Created time.Time
+}
+
+// List returns the containers (running or not) carrying all of the given
+// labels (key=value, or key alone for any value).
+func (c *Client) List(ctx context.Context, labels ...string) ([]Container, error) {
+	f := filters.NewArgs()
+	for _, l := range labels {
+		f.Add("label", l)
+	}
+	sums, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]Container, 0, len(sums))
+	for _, s := range sums {
+		name := ""
+		if len(s.Names) > 0 {
+			name = trimSlash(s.Names[0])
+		}
+		out = append(out, Container{
+			ID: s.ID, Name: name, Image: s.Image, Labels: s.Labels,
+			Running: s.State == "running", Status: string(s.State),
+			Created: time.Unix(s.Created, 0),
+		})
+	}
+	return out, nil
+}
+
+// Inspect returns one container by name or ID.
+func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, error) {
+	j, err := c.api.ContainerInspect(ctx, nameOrID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	created, _ := time.Parse(time.RFC3339Nano, j.Created)
+	ct := &Container{ID: j.ID, Name: trimSlash(j.Name), Image: j.Config.Image, Labels: j.Config.Labels, Created: created}
+	if j.State != nil {
+		ct.Running = j.State.Running
+		ct.Status = string(j.State.Status)
+	}
+	return ct, nil
+}
+
+func trimSlash(s string) string {
+	if len(s) > 0 && s[0] == '/' {
+		return s[1:]
+	}
+	return s
+}
+
+// Start starts a container; starting a running one is not an error.
+func (c *Client) Start(ctx context.Context, id string) error {
+	return wrap(c.api.ContainerStart(ctx, id, container.StartOptions{}))
+}
+
+// Stop stops a container, killing it after timeout.
+func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	secs := int(timeout.Seconds())
+	return wrap(c.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs}))
+}
+
+// Remove deletes a container and its anonymous volumes, stopping it first.
+func (c *Client) Remove(ctx context.Context, id string) error {
+	err := c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	return wrap(err)
+}

@@ -1,0 +1,213 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/pkg/jsonmessage"
+	archive "github.com/moby/go-archive"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// ImageExists reports whether ref is present in the engine's image store.
+func (c *Client) ImageExists(ctx context.Context, ref string) (bool, error) {
+	_, err := c.api.ImageInspect(ctx, ref)
+	if err == nil {
+		return true, nil
+	}
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return false, wrap(err)
+}
+
+// ImageConfig is what Pitlane reads from an image.
+type ImageConfig struct {
+	ID     string
+	User   string
+	Env    []string
+	Labels map[string]string
+}
+
+// InspectImage returns an image's configuration.
+func (c *Client) InspectImage(ctx context.Context, ref string) (*ImageConfig, error) {
+	j, err := c.api.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	ic := &ImageConfig{ID: j.ID}
+	if j.Config != nil {
+		ic.User, ic.Env, ic.Labels = j.Config.User, j.Config.Env, j.Config.Labels
+	}
+	return ic, nil
+}
+
+// RemoveImage deletes an image; a missing image or one still used by a
+// container is left alone.
+func (c *Client) RemoveImage(ctx context.Context, ref string) error {
+	_, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
+	if err == nil || cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err) {
+		return nil
+	}
+	return wrap(err)
+}
+
+// BuildSpec describes an image build.
+type BuildSpec struct {
+	// Context is the build context folder on the host.
+	Context string
+	// Dockerfile is relative to Context (slash-separated) or absolute.
+	Dockerfile string
+	Args       map[string]string
+	Target     string
+	Tag        string
+	Labels     map[string]string
+}
+
+// outsideDockerfile is the name under which a Dockerfile that lives outside
+// the context is added to the context archive.
+const outsideDockerfile = ".pitlane.Dockerfile"
+
+// Build builds an image with the engine's classic builder, sending every
+// line of build output to out. The error of a failed step carries the
+// builder's message.
+func (c *Client) Build(ctx context.Context, spec BuildSpec, out func(string)) error {
+	excludes, err := readDockerignore(spec.Context)
+	if err != nil {
+		return err
+	}
+	dockerfile := spec.Dockerfile
+	var extra []byte
+	if filepath.IsAbs(dockerfile) {
+		extra, err = os.ReadFile(dockerfile)
+		if err != nil {
+			return fmt.Errorf("reading the Dockerfile: %w", err)
+		}
+		dockerfile = outsideDockerfile
+	}
+	tar, err := archive.TarWithOptions(spec.Context, &archive.TarOptions{ExcludePatterns: excludes})
+	if err != nil {
+		return fmt.Errorf("packing the build context %s: %w", spec.Context, err)
+	}
+	defer tar.Close()
+	var body io.Reader = tar
+	if extra != nil {
+		body = appendFile(tar, outsideDockerfile, extra)
+	}
+	args := make(map[string]*string, len(spec.Args))
+	for k, v := range spec.Args {
+		args[k] = &v
+	}
+	resp, err := c.api.ImageBuild(ctx, body, build.ImageBuildOptions{
+		Tags:        []string{spec.Tag},
+		Dockerfile:  dockerfile,
+		BuildArgs:   args,
+		Target:      spec.Target,
+		Labels:      spec.Labels,
+		Remove:      true,
+		ForceRemove: true,
+		Version:     build.BuilderV1,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the image build: %w", wrap(err))
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	var partial strings.Builder
+	for {
+		var msg jsonmessage.JSONMessage
+		if err := dec.Decode(&msg); err != nil {
+			if err == io.EOF {
+				break
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("reading build output: %w", err)
+		}
+		if msg.Error != nil {
+			flush(&partial, out)
+			return fmt.Errorf("image build failed: %s", strings.TrimSpace(msg.Error.Message))
+		}
+		if msg.Stream != "" {
+			partial.WriteString(msg.Stream)
+			emitLines(&partial, out)
+		}
+	}
+	flush(&partial, out)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func emitLines(b *strings.Builder, out func(string)) {
+	s := b.String()
+	i := strings.LastIndexByte(s, '\n')
+	if i < 0 {
+		return
+	}
+	for _, l := range strings.Split(s[:i], "\n") {
+		out(strings.TrimRight(l, "\r"))
+	}
+	rest := s[i+1:]
+	b.Reset()
+	b.WriteString(rest)
+}
+
+func flush(b *strings.Builder, out func(string)) {
+	if b.Len() > 0 {
+		out(strings.TrimRight(b.String(), "\r\n"))
+		b.Reset()
+	}
+}
+
+func readDockerignore(dir string) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ignorefile.ReadAll(bufio.NewReader(f))
+}
+
+// Pull fetches an image from its registry, reporting progress lines to out.
+func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
+	rc, err := c.api.ImagePull(ctx, ref, image.PullOptions{})
+	if err != nil {
+		return fmt.Errorf("pulling %s: %w", ref, wrap(err))
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var msg jsonmessage.JSONMessage
+		if err := dec.Decode(&msg); err != nil {
+			if err == io.EOF {
+				return ctx.Err()
+			}
+			return fmt.Errorf("pulling %s: %w", ref, err)
+		}
+		if msg.Error != nil {
+			return fmt.Errorf("pulling %s: %s", ref, msg.Error.Message)
+		}
+		if msg.Status != "" && msg.Progress == nil {
+			line := msg.Status
+			if msg.ID != "" {
+				line = msg.ID + ": " + line
+			}
+			out(line)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pitlane/pitlane/internal/devcontainer"
+	"github.com/pitlane/pitlane/internal/source"
+)
+
+// stopTimeout is how long a container gets to exit before it is killed.
+const stopTimeout = 10 * time.Second
+
+// Start starts a stopped workspace and runs its postStartCommand. Starting
+// a running workspace does nothing.
+func (m *Manager) Start(ctx context.Context, name string, prog Progress) (*Workspace, error) {
+	begin := time.Now()
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.Running {
+		return m.fromContainer(c), nil
+	}
+	unlock, err := m.lock(name, "start")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		if err := os.MkdirAll(m.wsDir(name), 0o755); err != nil {
+			return nil, err
+		}
+		logf, err = os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+	}
+	p := newLogProgress(logf, prog)
+	defer p.Close()
+	p.Step("Starting " + name)
+	if err := m.d.Start(ctx, c.ID); err != nil {
+		return nil, m.engineErr(err)
+	}
+	ws := m.fromContainer(c)
+	ws.State = StateRunning
+	cfg := decodeConfig(c.Labels)
+	if err := m.runHook(ctx, ws, cfg, "postStartCommand", cfg.PostStartCommand, p); err != nil {
+		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
+		ws.State, ws.LastError = StateError, err.Error()
+		m.emit(Event{Kind: EventStarted, Name: name, Workspace: ws, Duration: time.Since(begin), FailedStep: "hooks"})
+		return ws, err
+	}
+	_ = m.updateMarker(name, func(mk *marker) {
+		if mk.Phase == phaseError {
+			mk.Phase, mk.Error = phaseReady, ""
+		}
+		mk.LastUsed = time.Now().UTC()
+	})
+	p.Step("")
+	ws, err = m.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	m.emit(Event{Kind: EventStarted, Name: name, Workspace: ws, Duration: time.Since(begin)})
+	return ws, nil
+}
+
+// Stop stops a workspace's container. Stopping a stopped workspace does
+// nothing.
+func (m *Manager) Stop(ctx context.Context, name string) (*Workspace, error) {
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Running {
+		return m.fromContainer(c), nil
+	}
+	if err := m.d.Stop(ctx, c.ID, stopTimeout); err != nil {
+		return nil, m.engineErr(err)
+	}
+	ws, err := m.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	m.emit(Event{Kind: EventStopped, Name: name, Workspace: ws})
+	return ws, nil
+}
+
+// Delete removes a workspace: its container, the image Pitlane built for
+// it, and its data (clone, logs, markers). A local source folder is never
+// touched.
+func (m *Manager) Delete(ctx context.Context, name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	unlock, err := m.lock(name, opDelete)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	c, err := m.find(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		// Data without a container (a create that died): clean it up.
+		if _, serr := os.Stat(m.wsDir(name)); serr == nil {
+			return os.RemoveAll(m.wsDir(name))
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if err := m.d.Remove(ctx, c.ID); err != nil {
+		return m.engineErr(err)
+	}
+	if img := c.Labels[LabelBuiltImage]; img != "" {
+		_ = m.d.RemoveImage(ctx, img)
+	}
+	if err := os.RemoveAll(m.wsDir(name)); err != nil {
+		return fmt.Errorf("removing %s: %w", m.wsDir(name), err)
+	}
+	m.emit(Event{Kind: EventDeleted, Name: name})
+	return nil
+}
+
+// Rebuild replaces a workspace's container with a new one built from the
+// current configuration, keeping the source (and a clone's local changes),
+// and runs all setup hooks again.
+func (m *Manager) Rebuild(ctx context.Context, name string, prog Progress) (*Workspace, error) {
+	start := time.Now()
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := m.lock(name, opCreate)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	old := m.fromContainer(c)
+	if err := os.MkdirAll(m.wsDir(name), 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	p := newLogProgress(logf, prog)
+	defer p.Close()
+	p.Step("Removing the old container")
+	if err := m.d.Remove(ctx, c.ID); err != nil {
+		return nil, m.engineErr(err)
+	}
+	if err := m.updateMarker(name, func(mk *marker) { mk.Phase = phaseCreating }); err != nil {
+		return nil, err
+	}
+	var id string
+	ws, kind, err := m.setup(ctx, name, old.Source, old.LocalFolder, old.ConfigPath, p, &id)
+	if err != nil && !errors.Is(err, ErrHookFailed) {
+		// The old container is gone; leave a clear trail instead of
+		// deleting the user's clone.
+		if id != "" {
+			_ = m.d.Remove(context.WithoutCancel(ctx), id)
+		}
+		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
+		m.emit(Event{Kind: EventCreateFailed, Name: name, ConfigKind: kind, Duration: time.Since(start)})
+		return nil, fmt.Errorf("rebuilding %s: %w (the source is kept; fix the problem and run `pitlane create` again, or `pitlane delete %s`)", name, err, name)
+	}
+	m.emit(Event{Kind: EventCreated, Name: name, Workspace: ws, ConfigKind: kind, Duration: time.Since(start)})
+	return ws, err
+}
+
+// Configs lists the devcontainer.json files of a local source folder, as
+// paths relative to it, in the order Create would consider them. Git URLs
+// are not cloned for this: they return an empty list.
+func (m *Manager) Configs(ctx context.Context, src string) ([]string, error) {
+	if source.IsGitURL(src) {
+		return nil, nil
+	}
+	dir, err := source.LocalFolder(src)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSourceInvalid, err)
+	}
+	return devcontainer.Find(dir)
+}
+
+var _ = filepath.Join

@@ -1,0 +1,361 @@
+package workspace
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pitlane/pitlane/internal/docker"
+)
+
+// Progress receives what a long operation is doing. Implementations must be
+// safe for use from several goroutines.
+type Progress interface {
+	// Step starts a new step ("Building image"); the previous step, if
+	// any, is finished.
+	Step(title string)
+	// Output is one line of build or hook output, without the newline.
+	Output(line string)
+}
+
+// EventKind names what happened to a workspace.
+type EventKind string
+
+// Event kinds.
+const (
+	EventCreated      EventKind = "created"      // Create finished (hooks may have failed: see State)
+	EventCreateFailed EventKind = "createFailed" // Create failed and was rolled back
+	EventStarted      EventKind = "started"
+	EventStopped      EventKind = "stopped"
+	EventDeleted      EventKind = "deleted"
+	EventChanged      EventKind = "changed" // any other state change (seen by Watch)
+)
+
+// Event reports a change to a workspace, made by this process or, for
+// Watch, by any process using the same Docker engine.
+type Event struct {
+	Kind EventKind
+	Name string
+	// Workspace is the workspace after the change; nil after a delete or a
+	// failed create.
+	Workspace *Workspace
+	// Duration is how long the operation took (Create, Start).
+	Duration time.Duration
+	// ConfigKind is set for Created and CreateFailed when known.
+	ConfigKind ConfigKind
+	// FailedStep names the step that failed (for CreateFailed, or Created
+	// with a failed hook): "source", "config", "build", "container", "hooks".
+	FailedStep string
+}
+
+// Options configure a Manager. Zero values pick sensible defaults.
+type Options struct {
+	// DataDir holds per-workspace data (clones, logs, markers). Default:
+	// $XDG_DATA_HOME/pitlane, or ~/.local/share/pitlane.
+	DataDir string
+	// DefaultImage is used when a source has no container configuration.
+	// Default: DefaultImage.
+	DefaultImage string
+	// Instance separates sets of workspaces on one engine (tests use it);
+	// List and Watch only see their own instance. Default: $PITLANE_INSTANCE,
+	// or "default".
+	Instance string
+	// Observer, if set, is called synchronously for every operation this
+	// Manager completes (not for changes made by other processes).
+	Observer func(Event)
+}
+
+// DefaultImage is the image used for sources without any configuration.
+const DefaultImage = "pitlane/base:bookworm"
+
+// CreateOptions are the inputs of Manager.Create.
+type CreateOptions struct {
+	// Source is a git URL (https, ssh, scp-like, file://) or a local folder.
+	Source string
+	// Name of the workspace; default: derived from the source's base name.
+	Name string
+	// Branch to check out for git sources.
+	Branch string
+	// ConfigPath selects a devcontainer.json, relative to the source root
+	// (or absolute for local sources).
+	ConfigPath string
+	// Progress, if set, receives steps and output lines.
+	Progress Progress
+}
+
+// ExecOptions describe a process to run in a workspace.
+type ExecOptions struct {
+	Cmd []string
+	// User defaults to the workspace's remote user.
+	User string
+	// Dir defaults to the workspace folder.
+	Dir string
+	// Env entries (KEY=VALUE) are added to the remote environment.
+	Env    []string
+	Tty    bool
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Resize, for TTY sessions, receives a function that resizes the
+	// terminal once the process runs.
+	Resize func(resize func(width, height uint) error)
+}
+
+// Docker is what the engine needs from a Docker engine; *docker.Client
+// implements it and tests may give a fake.
+type Docker interface {
+	List(ctx context.Context, labels ...string) ([]docker.Container, error)
+	Inspect(ctx context.Context, nameOrID string) (*docker.Container, error)
+	Create(ctx context.Context, spec docker.ContainerSpec) (string, error)
+	Start(ctx context.Context, id string) error
+	Stop(ctx context.Context, id string, timeout time.Duration) error
+	Remove(ctx context.Context, id string) error
+	Exec(ctx context.Context, id string, spec docker.ExecSpec) (int, error)
+	CopyFile(ctx context.Context, id, dst string, data []byte, mode os.FileMode, uid, gid int) error
+	ImageExists(ctx context.Context, ref string) (bool, error)
+	InspectImage(ctx context.Context, ref string) (*docker.ImageConfig, error)
+	RemoveImage(ctx context.Context, ref string) error
+	Build(ctx context.Context, spec docker.BuildSpec, out func(string)) error
+	Pull(ctx context.Context, ref string, out func(string)) error
+	Events(ctx context.Context, labels ...string) (<-chan docker.Event, <-chan error)
+	Host() string
+}
+
+// Manager creates and manages workspaces. It is safe for concurrent use;
+// several processes may use the same engine and data dir at once.
+type Manager struct {
+	d    Docker
+	opts Options
+	mu   sync.Mutex // guards nothing shared across processes; see lock
+}
+
+// NewManager returns a Manager working through d.
+func NewManager(d Docker, opts Options) *Manager {
+	if opts.DataDir == "" {
+		opts.DataDir = DefaultDataDir()
+	}
+	if opts.DefaultImage == "" {
+		opts.DefaultImage = DefaultImage
+	}
+	if opts.Instance == "" {
+		opts.Instance = os.Getenv("PITLANE_INSTANCE")
+	}
+	if opts.Instance == "" {
+		opts.Instance = "default"
+	}
+	return &Manager{d: d, opts: opts}
+}
+
+// DefaultDataDir is $XDG_DATA_HOME/pitlane, or ~/.local/share/pitlane.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "pitlane")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "pitlane")
+	}
+	return filepath.Join(home, ".local", "share", "pitlane")
+}
+
+// DataDir is where the Manager keeps per-workspace data.
+func (m *Manager) DataDir() string { return m.opts.DataDir }
+
+// Instance is the Manager's instance label value.
+func (m *Manager) Instance() string { return m.opts.Instance }
+
+func (m *Manager) emit(ev Event) {
+	if m.opts.Observer != nil {
+		m.opts.Observer(ev)
+	}
+}
+
+// ContainerName is the Docker container name of workspace name.
+func ContainerName(name string) string { return "pitlane-" + name }
+
+func (m *Manager) wsDir(name string) string { return filepath.Join(m.opts.DataDir, "workspaces", name) }
+
+// LogPath is the file where a workspace's create, build and hook output is
+// kept.
+func (m *Manager) LogPath(name string) string { return filepath.Join(m.wsDir(name), "pitlane.log") }
+
+// devcontainerID is stable for a workspace name within an instance.
+func (m *Manager) devcontainerID(name string) string {
+	sum := sha256.Sum256([]byte(m.opts.Instance + "\x00" + name))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// find returns the container of a workspace of this instance.
+func (m *Manager) find(ctx context.Context, name string) (*docker.Container, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	c, err := m.d.Inspect(ctx, ContainerName(name))
+	if errors.Is(err, docker.ErrNotFound) {
+		return nil, notFound(name)
+	}
+	if err != nil {
+		return nil, m.engineErr(err)
+	}
+	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance {
+		return nil, notFound(name)
+	}
+	return c, nil
+}
+
+func notFound(name string) error {
+	return fmt.Errorf("%w: %s (`pitlane list` shows the workspaces there are)", ErrNotFound, name)
+}
+
+func (m *Manager) engineErr(err error) error {
+	if errors.Is(err, docker.ErrUnreachable) {
+		return fmt.Errorf("%w at %s: is it running? %v", ErrEngineDown, m.d.Host(), err)
+	}
+	return err
+}
+
+// Get returns one workspace.
+func (m *Manager) Get(ctx context.Context, name string) (*Workspace, error) {
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return m.fromContainer(c), nil
+}
+
+// List returns every workspace of this instance, sorted by name.
+func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
+	cs, err := m.d.List(ctx, LabelWorkspace, LabelInstance+"="+m.opts.Instance)
+	if err != nil {
+		return nil, m.engineErr(err)
+	}
+	out := make([]*Workspace, 0, len(cs))
+	for i := range cs {
+		out = append(out, m.fromContainer(&cs[i]))
+	}
+	sortByName(out)
+	return out, nil
+}
+
+// fromContainer rebuilds a Workspace from its container's labels and
+// Pitlane's local markers.
+func (m *Manager) fromContainer(c *docker.Container) *Workspace {
+	ws := decodeLabels(c.Labels)
+	ws.ContainerID = c.ID
+	if ws.Image == "" {
+		ws.Image = c.Image
+	}
+	if ws.CreatedAt.IsZero() {
+		ws.CreatedAt = c.Created
+	}
+	ws.State = StateStopped
+	if c.Running {
+		ws.State = StateRunning
+	}
+	mk := m.readMarker(ws.Name)
+	ws.LastUsedAt = mk.LastUsed
+	switch mk.Phase {
+	case phaseCreating:
+		if m.locked(ws.Name) {
+			ws.State = StateCreating
+		} else {
+			ws.State = StateError
+			ws.LastError = "setup was interrupted before it finished; run `pitlane rebuild " + ws.Name + "`"
+		}
+	case phaseError:
+		ws.State = StateError
+		ws.LastError = mk.Error
+	}
+	if mk.Phase != phaseCreating && m.lockedFor(ws.Name, opDelete) {
+		ws.State = StateDeleting
+	}
+	return ws
+}
+
+// Touch records that a workspace was just used.
+func (m *Manager) Touch(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	return m.updateMarker(name, func(mk *marker) { mk.LastUsed = time.Now().UTC() })
+}
+
+// Exec runs a process in a running workspace as its remote user, in its
+// folder, with its remote environment, and returns the exit code.
+func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int, error) {
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return -1, err
+	}
+	if !c.Running {
+		return -1, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
+	}
+	ws := m.fromContainer(c)
+	cfg := decodeConfig(c.Labels)
+	spec := docker.ExecSpec{
+		Cmd: opts.Cmd, User: opts.User, WorkingDir: opts.Dir, Tty: opts.Tty,
+		Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Resize: opts.Resize,
+		Env: append(envList(cfg.RemoteEnv), opts.Env...),
+	}
+	if spec.User == "" {
+		spec.User = ws.RemoteUser
+	}
+	if spec.WorkingDir == "" {
+		spec.WorkingDir = ws.Folder
+	}
+	_ = m.Touch(name)
+	code, err := m.d.Exec(ctx, c.ID, spec)
+	if err != nil {
+		return code, m.engineErr(err)
+	}
+	return code, nil
+}
+
+// CopyFile writes data into a running workspace's container at path,
+// owned by the remote user.
+func (m *Manager) CopyFile(ctx context.Context, name, path string, data []byte, mode os.FileMode) error {
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return err
+	}
+	ws := m.fromContainer(c)
+	uid, gid := 0, 0
+	if ws.RemoteUser != "" && ws.RemoteUser != "root" && ws.RemoteUser != "0" {
+		uid, gid, err = m.ids(ctx, c.ID, ws.RemoteUser)
+		if err != nil {
+			return err
+		}
+	}
+	return m.d.CopyFile(ctx, c.ID, path, data, mode, uid, gid)
+}
+
+// ids returns the numeric uid and gid of user in a container.
+func (m *Manager) ids(ctx context.Context, id, user string) (int, int, error) {
+	var out strings.Builder
+	code, err := m.d.Exec(ctx, id, docker.ExecSpec{Cmd: []string{"sh", "-c", "id -u; id -g"}, User: user, Stdout: &out})
+	if err != nil {
+		return 0, 0, err
+	}
+	var uid, gid int
+	if _, serr := fmt.Sscan(out.String(), &uid, &gid); code != 0 || serr != nil {
+		return 0, 0, fmt.Errorf("cannot find the ids of user %s in the container: %q", user, out.String())
+	}
+	return uid, gid, nil
+}
+
+func envList(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sortStrings(out)
+	return out
+}
