@@ -38,9 +38,9 @@ type app struct {
 	// in here).
 	observers []func(workspace.Event)
 
-	once    sync.Once
-	mgr     *workspace.Manager
-	mgrErr  error
+	once   sync.Once
+	mgr    *workspace.Manager
+	mgrErr error
 	// closers run in reverse order when the process ends.
 	closers []func()
 }

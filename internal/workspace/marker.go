@@ -82,7 +82,9 @@ const (
 	opDelete = "delete"
 )
 
-func (m *Manager) lockPath(key string) string { return filepath.Join(m.opts.DataDir, "locks", key+".lock") }
+func (m *Manager) lockPath(key string) string {
+	return filepath.Join(m.opts.DataDir, "locks", key+".lock")
+}
 
 // flock takes an exclusive lock on a lock file. The kernel drops it when the
 // process dies, so a crashed Pitlane never leaves a workspace locked.
