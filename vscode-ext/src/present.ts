@@ -1,0 +1,80 @@
+// How a workspace reads in the tree: order, one-line description, tooltip.
+// Pure functions, tested without VS Code.
+
+import { Workspace } from './protocol';
+
+/** Running workspaces first, then the most recently used, then by name. */
+export function sortWorkspaces(list: Workspace[]): Workspace[] {
+  const used = (w: Workspace) => Date.parse(w.lastUsedAt ?? w.createdAt) || 0;
+  return [...list].sort((a, b) => {
+    const ra = a.state === 'running' ? 0 : 1;
+    const rb = b.state === 'running' ? 0 : 1;
+    if (ra !== rb) {
+      return ra - rb;
+    }
+    const d = used(b) - used(a);
+    return d !== 0 ? d : a.name.localeCompare(b.name);
+  });
+}
+
+/** The repository (or folder) name of a source, without ".git". */
+export function repoName(url: string): string {
+  const trimmed = url.replace(/[/\\]+$/, '').replace(/\.git$/, '');
+  const parts = trimmed.split(/[/\\:]/);
+  return parts[parts.length - 1] || trimmed;
+}
+
+/** "repo@branch · used 5 min ago", or "... · never opened". */
+export function describe(ws: Workspace, now: Date): string {
+  const src = repoName(ws.source.url) + (ws.source.ref ? `@${ws.source.ref}` : '');
+  const used = ws.lastUsedAt ? `used ${ago(Date.parse(ws.lastUsedAt), now.getTime())}` : 'never opened';
+  const state = ws.state === 'running' || ws.state === 'stopped' ? '' : `${ws.state} \u00b7 `;
+  return `${state}${src} \u00b7 ${used}`;
+}
+
+/** A short "how long ago" for descriptions. */
+export function ago(then: number, now: number): string {
+  const s = Math.max(0, Math.round((now - then) / 1000));
+  if (s < 60) {
+    return 'just now';
+  }
+  const m = Math.round(s / 60);
+  if (m < 60) {
+    return `${m} min ago`;
+  }
+  const h = Math.round(m / 60);
+  if (h < 48) {
+    return `${h} h ago`;
+  }
+  return `${Math.round(h / 24)} days ago`;
+}
+
+/** Markdown for the item's tooltip. */
+export function tooltip(ws: Workspace): string {
+  const rows: [string, string][] = [
+    ['State', ws.state],
+    ['Source', ws.source.url + (ws.source.ref ? ` (${ws.source.ref})` : '')],
+    ['Image', ws.image],
+    ['Folder', ws.folder],
+    ['SSH host', ws.sshHost],
+  ];
+  if (ws.configPath) {
+    rows.push(['Config', ws.configPath]);
+  }
+  if (ws.ports && ws.ports.length) {
+    rows.push(['Ports', ws.ports.join(', ')]);
+  }
+  rows.push(['Created', new Date(ws.createdAt).toLocaleString()]);
+  if (ws.lastUsedAt) {
+    rows.push(['Last used', new Date(ws.lastUsedAt).toLocaleString()]);
+  }
+  let md = `**${escape(ws.name)}**\n\n` + rows.map(([k, v]) => `${k}: \`${v.replace(/`/g, "'")}\``).join('  \n');
+  if (ws.lastError) {
+    md += `\n\n$(error) ${escape(ws.lastError)}`;
+  }
+  return md;
+}
+
+function escape(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

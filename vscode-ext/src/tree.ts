@@ -1,0 +1,159 @@
+// The Workspaces view: one item per workspace, kept current from the
+// bridge's workspace/didChange pushes.
+
+import * as vscode from 'vscode';
+import { Bridge } from './bridge';
+import { errorMessage } from './client';
+import { DidChangeParams, Workspace } from './protocol';
+import { describe, sortWorkspaces, tooltip } from './present';
+
+/** A node of the tree; the object stays the same while its workspace changes. */
+export class WorkspaceNode {
+  /** An action in flight ("stopping", "starting", ...) shown until the bridge answers. */
+  pending: string | undefined;
+  constructor(public ws: Workspace) {}
+  get name(): string {
+    return this.ws.name;
+  }
+}
+
+export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<WorkspaceNode | undefined>();
+  private readonly nodes = new Map<string, WorkspaceNode>();
+  private order: string[] = [];
+  private loaded: Promise<void> | undefined;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  constructor(private readonly bridge: Bridge, private readonly log: vscode.LogOutputChannel) {
+    this.subscriptions.push(
+      { dispose: () => this.emitter.dispose() },
+      toDisposable(bridge.onDidChange((p) => this.apply(p))),
+      // After a restart the list may have changed while no bridge was listening.
+      toDisposable(bridge.onReady(() => this.reload())),
+    );
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) {
+      d.dispose();
+    }
+  }
+
+  /** Loads the list again from the bridge and redraws everything. */
+  reload(): void {
+    this.loaded = undefined;
+    this.emitter.fire(undefined);
+  }
+
+  get(name: string): WorkspaceNode | undefined {
+    return this.nodes.get(name);
+  }
+
+  /** Marks a node as busy (spinner and a word) until the next change for it. */
+  setPending(node: WorkspaceNode, pending: string | undefined): void {
+    node.pending = pending;
+    this.emitter.fire(node);
+  }
+
+  /** Puts a workspace the bridge returned into the tree. */
+  upsert(ws: Workspace): void {
+    this.apply({ name: ws.name, kind: 'changed', workspace: ws });
+  }
+
+  async getChildren(element?: WorkspaceNode): Promise<WorkspaceNode[]> {
+    if (element) {
+      return [];
+    }
+    if (!this.loaded) {
+      this.loaded = this.load();
+    }
+    try {
+      await this.loaded;
+    } catch (err) {
+      this.loaded = undefined;
+      this.log.error(`listing workspaces failed: ${errorMessage(err)}`);
+      return [];
+    }
+    return this.order.map((n) => this.nodes.get(n)!).filter((n) => n !== undefined);
+  }
+
+  getTreeItem(node: WorkspaceNode): vscode.TreeItem {
+    const ws = node.ws;
+    const item = new vscode.TreeItem(ws.name, vscode.TreeItemCollapsibleState.None);
+    item.id = ws.name;
+    const shown = node.pending ?? ws.state;
+    item.description = node.pending ? `${node.pending}\u2026` : describe(ws, new Date());
+    item.tooltip = new vscode.MarkdownString(tooltip(ws), true);
+    item.iconPath = icon(shown);
+    item.contextValue = `workspace+${node.pending ? 'busy' : ws.state}`;
+    item.accessibilityInformation = { label: `${ws.name}, ${shown}` };
+    if (ws.state === 'running' && !node.pending) {
+      item.command = { command: 'pitlane.open', title: 'Open', arguments: [node] };
+    }
+    return item;
+  }
+
+  private async load(): Promise<void> {
+    const client = await this.bridge.get();
+    const list = await client.list();
+    const seen = new Set<string>();
+    for (const ws of list) {
+      seen.add(ws.name);
+      const node = this.nodes.get(ws.name);
+      if (node) {
+        node.ws = ws;
+      } else {
+        this.nodes.set(ws.name, new WorkspaceNode(ws));
+      }
+    }
+    for (const name of [...this.nodes.keys()]) {
+      if (!seen.has(name)) {
+        this.nodes.delete(name);
+      }
+    }
+    this.order = sortWorkspaces([...this.nodes.values()].map((n) => n.ws)).map((w) => w.name);
+  }
+
+  private apply(change: DidChangeParams): void {
+    const node = this.nodes.get(change.name);
+    if (change.removed || !change.workspace) {
+      if (change.removed && node) {
+        this.nodes.delete(change.name);
+        this.order = this.order.filter((n) => n !== change.name);
+        this.emitter.fire(undefined);
+      }
+      return;
+    }
+    if (node) {
+      node.ws = change.workspace;
+      node.pending = undefined;
+    } else {
+      this.nodes.set(change.name, new WorkspaceNode(change.workspace));
+    }
+    const order = sortWorkspaces([...this.nodes.values()].map((n) => n.ws)).map((w) => w.name);
+    const moved = order.length !== this.order.length || order.some((n, i) => n !== this.order[i]);
+    this.order = order;
+    // A change that keeps the order redraws one item; anything else redraws the list.
+    this.emitter.fire(moved || !node ? undefined : node);
+  }
+}
+
+function icon(state: string): vscode.ThemeIcon {
+  switch (state) {
+    case 'running':
+      return new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed'));
+    case 'stopped':
+      return new vscode.ThemeIcon('vm-outline');
+    case 'error':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    default:
+      // creating, deleting and the client's own "stopping", "starting", ...
+      return new vscode.ThemeIcon('loading~spin');
+  }
+}
+
+function toDisposable(d: { dispose(): void }): vscode.Disposable {
+  return { dispose: () => d.dispose() };
+}
