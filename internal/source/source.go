@@ -143,7 +143,7 @@ func Clone(ctx context.Context, url, branch, dest string, out func(string)) erro
 			if line == "" {
 				continue
 			}
-			if !strings.Contains(line, "%") {
+			if !strings.Contains(line, "%") && !strings.HasPrefix(line, "Cloning into") {
 				captured.WriteString(line + "\n")
 			}
 			if out != nil {

@@ -124,7 +124,7 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 	var local string
 	if source.IsGitURL(opts.Source) {
 		p.Step("Cloning " + opts.Source)
-		local = filepath.Join(dir, "src")
+		local = filepath.Join(dir, "src", source.BaseName(opts.Source))
 		if err := source.Clone(ctx, opts.Source, opts.Branch, local, p.Output); err != nil {
 			return nil, "", inStep("source", fmt.Errorf("%w: %w", ErrSourceInvalid, err))
 		}

@@ -1,0 +1,59 @@
+# Pitlane's build, test and demo entry points. `make help` lists them.
+
+GO       ?= go
+BIN      := bin/pitlane
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+DEMO     ?= pitlane-demo
+
+.PHONY: help setup build base-image demo demo-clean test test-go test-jetbrains test-vscode e2e-vscode bench lint fmt
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+setup: ## install and start what builds and tests need (Docker engine, base image, packages)
+	scripts/setup.sh
+
+build: ## build bin/pitlane
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pitlane
+
+base-image: ## build the default base image offline (pitlane/base:bookworm)
+	scripts/base-image.sh
+
+demo: ## set up, build, create a workspace from examples/dockerfile and list workspaces
+	PITLANE_E2E=0 scripts/setup.sh
+	$(MAKE) --no-print-directory build
+	@$(BIN) delete --force $(DEMO) >/dev/null 2>&1 || true
+	$(BIN) create examples/dockerfile --name $(DEMO)
+	$(BIN) exec $(DEMO) -- sh -c 'echo "inside $(DEMO) as $$(id -un) in $$(pwd)"; cat /tmp/hooks.log'
+	$(BIN) list
+
+demo-clean: ## delete the demo workspace
+	$(BIN) delete --force $(DEMO)
+
+test: setup build test-go test-jetbrains test-vscode ## set up, then run every test (Go, JetBrains core, VS Code extension and e2e)
+
+test-go: ## go vet, gofmt check and all Go tests (real Docker engine)
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-jetbrains: build ## the JetBrains plugin's core, against the real bridge
+	mvn -B -q -f jetbrains-plugin/core/pom.xml verify
+
+test-vscode: build ## the VS Code extension: client tests and the code-server e2e
+	cd vscode-ext && npm ci --no-audit --no-fund && npm run build && npm test
+	$(MAKE) --no-print-directory e2e-vscode
+
+e2e-vscode: ## the VS Code extension in a real VS Code (code-server + Chromium)
+	cd vscode-ext && npm run e2e
+
+bench: build ## benchmarks, reported as ratios to a baseline measured in the same run
+	$(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
