@@ -19,7 +19,7 @@ const DefaultEndpoint = "https://telemetry.pitlane.dev/v1/metrics"
 
 // FlushBudget is the most time Shutdown spends sending what is left, so a
 // command never waits on the network for longer.
-const FlushBudget = 90 * time.Millisecond
+const FlushBudget = 80 * time.Millisecond
 
 // Environment variables that govern telemetry.
 const (
