@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/pitlane/pitlane/telemetry/telemetrytest"
 )
 
 // BenchmarkFlush measures what telemetry adds to a command's run: the
@@ -18,10 +20,10 @@ func BenchmarkFlush(b *testing.B) {
 		name string
 		url  func(b *testing.B) string
 	}{
-		{"receiver", func(b *testing.B) string { return startReceiver(b, 0).URL }},
+		{"receiver", func(b *testing.B) string { return telemetrytest.Start(b, 0).URL }},
 		{"refused", closedPort},
 		{"no-answer", silentListener},
-		{"slow-5s", func(b *testing.B) string { return startReceiver(b, 5*time.Second).URL }},
+		{"slow-5s", func(b *testing.B) string { return telemetrytest.Start(b, 5*time.Second).URL }},
 	} {
 		b.Run(ep.name, func(b *testing.B) {
 			b.Setenv(EnvDoNotTrack, "")

@@ -14,6 +14,8 @@ import (
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/pitlane/pitlane/telemetry/telemetrytest"
 )
 
 // TestPreviewIsWhatIsSent checks that preview prints, as OTLP JSON, the same
@@ -21,7 +23,7 @@ import (
 // (timestamps aside).
 func TestPreviewIsWhatIsSent(t *testing.T) {
 	cleanEnv(t)
-	rc := startReceiver(t, 0)
+	rc := telemetrytest.Start(t, 0)
 	r := newRecorder(t, rc, "jetbrains")
 	enable(t, r)
 	must(t, r.SetIDEConsent(true, true))
@@ -32,7 +34,7 @@ func TestPreviewIsWhatIsSent(t *testing.T) {
 	if fresh {
 		t.Error("preview made up an install id although one is stored")
 	}
-	if rc.count() != 0 {
+	if rc.Count() != 0 {
 		t.Error("preview sent something to the configured endpoint")
 	}
 	var previewed []*colmetricpb.ExportMetricsServiceRequest
@@ -60,7 +62,7 @@ func TestPreviewIsWhatIsSent(t *testing.T) {
 	r.IDEOpened("vscode")
 	r.WorkspaceDeleted()
 	shutdown(t, r)
-	sent := rc.requests(t)
+	sent := rc.Requests(t)
 	if len(sent) != 1 || len(previewed) != 1 {
 		t.Fatalf("sent %d requests, previewed %d; want 1 each", len(sent), len(previewed))
 	}

@@ -13,6 +13,8 @@ import (
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
+
+	"github.com/pitlane/pitlane/telemetry/telemetrytest"
 )
 
 // cleanEnv removes every variable that governs telemetry, so the host's
@@ -27,7 +29,7 @@ func cleanEnv(t *testing.T) {
 
 // newRecorder returns a recorder for client with its own config dir,
 // sending to rc.
-func newRecorder(t *testing.T, rc *receiver, client string) *Recorder {
+func newRecorder(t *testing.T, rc *telemetrytest.Receiver, client string) *Recorder {
 	t.Helper()
 	return New(Options{ConfigDir: t.TempDir(), Version: "1.2.3", Client: client, Endpoint: rc.URL})
 }
@@ -214,7 +216,7 @@ func checkMetric(t *testing.T, m *metricpb.Metric, got map[string]float64) {
 
 func TestExportWithConsent(t *testing.T) {
 	cleanEnv(t)
-	rc := startReceiver(t, 0)
+	rc := telemetrytest.Start(t, 0)
 	r := newRecorder(t, rc, "cli")
 	if err := r.Enable(""); err != nil {
 		t.Fatal(err)
@@ -222,7 +224,7 @@ func TestExportWithConsent(t *testing.T) {
 	recordAll(r)
 	shutdown(t, r)
 
-	reqs := rc.requests(t)
+	reqs := rc.Requests(t)
 	if len(reqs) == 0 {
 		t.Fatal("nothing arrived at the receiver")
 	}
@@ -297,14 +299,14 @@ func TestNothingArrives(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			rc := startReceiver(t, 0)
+			rc := telemetrytest.Start(t, 0)
 			r := newRecorder(t, rc, "cli")
 			if tc.setup != nil {
 				tc.setup(t, r)
 			}
 			recordAll(r)
 			shutdown(t, r)
-			if n := rc.count(); n != 0 {
+			if n := rc.Count(); n != 0 {
 				t.Errorf("%d requests arrived, want none", n)
 			}
 			if st := r.Status(); st.Enabled || !strings.HasPrefix(st.Reason, "off: ") {
@@ -316,29 +318,29 @@ func TestNothingArrives(t *testing.T) {
 
 func TestIDEConsentGoesOffDropsPending(t *testing.T) {
 	cleanEnv(t)
-	rc := startReceiver(t, 0)
+	rc := telemetrytest.Start(t, 0)
 	r := newRecorder(t, rc, "cli")
 	r.SetClient("vscode")
 	must(t, r.SetIDEConsent(true, true))
 	recordAll(r)
 	must(t, r.SetIDEConsent(true, false))
 	shutdown(t, r)
-	if n := rc.count(); n != 0 {
+	if n := rc.Count(); n != 0 {
 		t.Errorf("%d requests arrived after the IDE turned telemetry off, want none", n)
 	}
 }
 
 func TestIDEConsentIndependentOfCommandLine(t *testing.T) {
 	cleanEnv(t)
-	rc := startReceiver(t, 0)
+	rc := telemetrytest.Start(t, 0)
 	r := newRecorder(t, rc, "cli")
 	must(t, r.Disable()) // the command line said no; the IDE setting governs the IDE's session
 	r.SetClient("vscode")
 	must(t, r.SetIDEConsent(true, true))
 	recordAll(r)
 	shutdown(t, r)
-	checkPayload(t, rc.requests(t), "vscode")
-	if rc.count() == 0 {
+	checkPayload(t, rc.Requests(t), "vscode")
+	if rc.Count() == 0 {
 		t.Fatal("nothing arrived with the IDE's consent")
 	}
 	s, err := loadSettings(r.opts.ConfigDir)
@@ -350,18 +352,18 @@ func TestIDEConsentIndependentOfCommandLine(t *testing.T) {
 
 func TestNothingRecordedNothingSent(t *testing.T) {
 	cleanEnv(t)
-	rc := startReceiver(t, 0)
+	rc := telemetrytest.Start(t, 0)
 	r := newRecorder(t, rc, "cli")
 	enable(t, r)
 	shutdown(t, r)
-	if n := rc.count(); n != 0 {
+	if n := rc.Count(); n != 0 {
 		t.Errorf("%d requests for a process that recorded nothing", n)
 	}
 }
 
 func TestEndpointPrecedence(t *testing.T) {
 	cleanEnv(t)
-	fromEnv, fromFile, fromOpts := startReceiver(t, 0), startReceiver(t, 0), startReceiver(t, 0)
+	fromEnv, fromFile, fromOpts := telemetrytest.Start(t, 0), telemetrytest.Start(t, 0), telemetrytest.Start(t, 0)
 
 	run := func(setEnv bool, file string) {
 		if setEnv {
@@ -377,21 +379,21 @@ func TestEndpointPrecedence(t *testing.T) {
 	run(true, fromFile.URL)
 	run(false, fromFile.URL)
 	run(false, "")
-	if fromEnv.count() != 1 || fromFile.count() != 1 || fromOpts.count() != 1 {
-		t.Errorf("requests: env %d, settings %d, options %d; want 1 each", fromEnv.count(), fromFile.count(), fromOpts.count())
+	if fromEnv.Count() != 1 || fromFile.Count() != 1 || fromOpts.Count() != 1 {
+		t.Errorf("requests: env %d, settings %d, options %d; want 1 each", fromEnv.Count(), fromFile.Count(), fromOpts.Count())
 	}
 }
 
 func TestEndpointWithoutPath(t *testing.T) {
 	cleanEnv(t)
-	rc := startReceiver(t, 0)
+	rc := telemetrytest.Start(t, 0)
 	t.Setenv(EnvEndpoint, strings.TrimSuffix(rc.URL, "/v1/metrics"))
 	r := newRecorder(t, rc, "cli")
 	enable(t, r)
 	r.WorkspaceStopped()
 	shutdown(t, r)
-	if rc.count() != 1 {
-		t.Errorf("requests = %d, want 1 at /v1/metrics", rc.count())
+	if rc.Count() != 1 {
+		t.Errorf("requests = %d, want 1 at /v1/metrics", rc.Count())
 	}
 	if err := r.Enable("ftp://nowhere"); err == nil {
 		t.Error("Enable accepted an endpoint that is not http(s)")
@@ -405,18 +407,18 @@ func TestOTelEnvironmentAddsNothing(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-leak=leaky-header")
 	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
 	t.Setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://127.0.0.1:1/v1/metrics")
-	rc := startReceiver(t, 0)
+	rc := telemetrytest.Start(t, 0)
 	r := newRecorder(t, rc, "cli")
 	enable(t, r)
 	recordAll(r)
 	shutdown(t, r)
-	checkPayload(t, rc.requests(t), "cli")
-	for _, b := range rc.rawBodies() {
+	checkPayload(t, rc.Requests(t), "cli")
+	for _, b := range rc.Raw() {
 		if strings.Contains(string(b), "leaky") {
 			t.Errorf("payload carries a value from OTEL_* variables")
 		}
 	}
-	if rc.count() == 0 {
+	if rc.Count() == 0 {
 		t.Error("nothing arrived")
 	}
 }

@@ -1,4 +1,6 @@
-package telemetry
+// Package telemetrytest provides an OTLP/HTTP metrics receiver on the
+// loopback interface for tests of Pitlane's telemetry.
+package telemetrytest
 
 import (
 	"bytes"
@@ -14,9 +16,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// receiver is an OTLP/HTTP metrics receiver on 127.0.0.1 that keeps every
-// request body it gets, raw and decoded.
-type receiver struct {
+// Receiver accepts OTLP/HTTP metric exports on 127.0.0.1 and keeps every
+// request body, raw and decoded.
+type Receiver struct {
+	// URL is the metrics endpoint (http://127.0.0.1:PORT/v1/metrics).
 	URL string
 
 	mu   sync.Mutex
@@ -25,14 +28,15 @@ type receiver struct {
 	errs []error
 }
 
-// delay, if set, is how long the receiver waits before answering.
-func startReceiver(t testing.TB, delay time.Duration) *receiver {
+// Start starts a receiver that is closed when the test ends. delay, if
+// not zero, is how long it waits before answering each request.
+func Start(t testing.TB, delay time.Duration) *Receiver {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &receiver{URL: "http://" + ln.Addr().String() + "/v1/metrics"}
+	rc := &Receiver{URL: "http://" + ln.Addr().String() + "/v1/metrics"}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err == nil && r.Header.Get("Content-Encoding") == "gzip" {
@@ -68,7 +72,9 @@ func startReceiver(t testing.TB, delay time.Duration) *receiver {
 	return rc
 }
 
-func (rc *receiver) requests(t testing.TB) []*colmetricpb.ExportMetricsServiceRequest {
+// Requests returns the decoded requests so far; a request that could not
+// be decoded fails the test.
+func (rc *Receiver) Requests(t testing.TB) []*colmetricpb.ExportMetricsServiceRequest {
 	t.Helper()
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -78,13 +84,15 @@ func (rc *receiver) requests(t testing.TB) []*colmetricpb.ExportMetricsServiceRe
 	return append([]*colmetricpb.ExportMetricsServiceRequest(nil), rc.reqs...)
 }
 
-func (rc *receiver) rawBodies() [][]byte {
+// Raw returns the request bodies so far, uncompressed.
+func (rc *Receiver) Raw() [][]byte {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return append([][]byte(nil), rc.raw...)
 }
 
-func (rc *receiver) count() int {
+// Count returns how many requests arrived.
+func (rc *Receiver) Count() int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return len(rc.raw)
