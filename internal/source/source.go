@@ -122,6 +122,10 @@ func Clone(ctx context.Context, url, branch, dest string, out func(string)) erro
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	// MkdirTemp makes the folder private; a clone is as readable as any.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	args := []string{"clone", "--progress"}
 	if branch != "" {
 		args = append(args, "--branch", branch)
