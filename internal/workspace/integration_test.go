@@ -63,9 +63,9 @@ func execOut(t *testing.T, m *workspace.Manager, name string, cmd ...string) (st
 
 // recorder keeps progress for assertions.
 type recorder struct {
-	mu    sync.Mutex
-	steps []string
-	lines []string
+	mu     sync.Mutex
+	steps  []string
+	lines  []string
 	onStep func(string)
 }
 
@@ -377,7 +377,9 @@ func TestWatchSeesOtherManagers(t *testing.T) {
 			}
 		}
 	}
-	waitFor("running", func(ev workspace.Event) bool { return ev.Workspace != nil && ev.Workspace.State == workspace.StateRunning })
+	waitFor("running", func(ev workspace.Event) bool {
+		return ev.Workspace != nil && ev.Workspace.State == workspace.StateRunning
+	})
 	if _, err := other.Stop(ctx, name); err != nil {
 		t.Fatal(err)
 	}
