@@ -228,7 +228,7 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		delete(s.inflight, req.ID)
 		cancelled := c.cancelled
 		s.mu.Unlock()
-		if err != nil && cancelled && errors.Is(err, context.Canceled) {
+		if err != nil && cancelled {
 			err = &jsonrpc2.Error{Code: protocol.CodeRequestCancelled, Message: "request cancelled"}
 		}
 		s.log.Debug("request", "method", req.Method, "id", req.ID.String(), "duration", time.Since(start), "error", err)

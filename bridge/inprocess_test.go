@@ -1,0 +1,78 @@
+package bridge_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pitlane/pitlane/bridge"
+)
+
+// startInProcess serves a bridge on pipes in this process.
+func startInProcess(t testing.TB, opts bridge.Options) *transport {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	if opts.Logger == nil && testing.Verbose() {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	code := make(chan int, 1)
+	go func() {
+		c := bridge.New(opts).Serve(context.Background(), inR, outW)
+		outW.Close()
+		code <- c
+	}()
+	tr := &transport{in: inW, msgs: readMessages(outR)}
+	done := false
+	var exit int
+	tr.wait = func() int {
+		if !done {
+			exit, done = <-code, true
+		}
+		return exit
+	}
+	t.Cleanup(func() {
+		inW.Close()
+		tr.wait()
+	})
+	return tr
+}
+
+// writeSources makes the folders the transcripts' SOURCE and SLOW_SOURCE
+// name: a devcontainer.json on the base image, and a Dockerfile whose
+// build takes long enough to be cancelled.
+func writeSources(t testing.TB) (source, slow string) {
+	t.Helper()
+	dir := t.TempDir()
+	source = filepath.Join(dir, "src")
+	slow = filepath.Join(dir, "slow-src")
+	must(t, os.MkdirAll(filepath.Join(source, ".devcontainer"), 0o755))
+	must(t, os.WriteFile(filepath.Join(source, ".devcontainer", "devcontainer.json"),
+		[]byte(`{"image": "pitlane/base:bookworm", "postCreateCommand": "echo ready"}`+"\n"), 0o644))
+	must(t, os.MkdirAll(slow, 0o755))
+	must(t, os.WriteFile(filepath.Join(slow, "Dockerfile"),
+		[]byte("FROM pitlane/base:bookworm\nRUN echo building && sleep 120\n"), 0o644))
+	return source, slow
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTranscriptsFake replays every transcript in process against the
+// in-memory engine.
+func TestTranscriptsFake(t *testing.T) {
+	for _, name := range transcriptNames(t) {
+		t.Run(name, func(t *testing.T) {
+			source, slow := writeSources(t)
+			tr := startInProcess(t, bridge.Options{Manager: newFakeManager(t.TempDir()), Version: "test"})
+			runTranscript(t, name, tr, map[string]string{"NAME": "demo", "SOURCE": source, "SLOW_SOURCE": slow})
+		})
+	}
+}
