@@ -125,6 +125,16 @@ class BridgeClientTest {
     }
 
     @Test
+    fun `a response with id null does not end the connection`() {
+        wire.writeRaw("""{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}""")
+        wire.writeRaw("not json at all")
+        val f = client.list()
+        respond(wire.read()!!, """{"workspaces":[{"name":"a","state":"running"}]}""")
+        assertEquals(listOf("a"), f.get(5, TimeUnit.SECONDS).map { it.name })
+        assertFalse(client.closed.isDone)
+    }
+
+    @Test
     fun `the end of the stream fails calls in flight`() {
         val f = client.list()
         wire.read()
