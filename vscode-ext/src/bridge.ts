@@ -3,7 +3,7 @@
 // delay when it dies. Free of VS Code APIs so that tests run it in Node.
 
 import { ChildProcess, spawn } from 'node:child_process';
-import { Disposable, Emitter, Event } from 'vscode-jsonrpc';
+import { Disposable, Emitter, Event, Message, MessageWriter } from 'vscode-jsonrpc';
 import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { PitlaneClient } from './client';
 import { ClientInfo, DidChangeParams, InitializeResult, MessageParams } from './protocol';
@@ -75,6 +75,11 @@ export class Bridge implements Disposable {
 
   get state(): BridgeState {
     return this.stateValue;
+  }
+
+  /** The process id of the running bridge, if one runs. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   /** Returns the initialized client, spawning the bridge if it is not running. */
@@ -182,6 +187,10 @@ export class Bridge implements Disposable {
 
     return new Promise<PitlaneClient>((resolve, reject) => {
       let settled = false;
+      let initError: string | undefined;
+      let connectionOf: { dispose(): void } | undefined;
+      // Writing to a bridge that died fails with EPIPE; the exit handler reports it.
+      proc.stdin?.on('error', (err) => log.warn(`writing to the bridge failed: ${err.message}`));
       proc.once('error', (err: NodeJS.ErrnoException) => {
         // Spawning failed (ENOENT, EACCES): no point in retrying.
         if (!settled) {
@@ -192,8 +201,9 @@ export class Bridge implements Disposable {
       proc.once('spawn', () => {
         const connection = createMessageConnection(
           new StreamMessageReader(proc.stdout!),
-          new StreamMessageWriter(proc.stdin!),
+          new QuietWriter(new StreamMessageWriter(proc.stdin!), (err) => log.warn(`writing to the bridge failed: ${err}`)),
         );
+        connectionOf = connection;
         const client = new PitlaneClient(connection);
         client.onDidChange((p) => this.changeEmitter.fire(p));
         client.onMessage((m) => this.messageEmitter.fire(m));
@@ -211,10 +221,11 @@ export class Bridge implements Disposable {
             this.readyEmitter.fire({ client, info });
           },
           (err) => {
-            if (!settled) {
-              settled = true;
-              reject(new Error(`the Pitlane bridge did not initialize: ${err instanceof Error ? err.message : err}`));
-              // The exit handler below counts this as a failure and restarts.
+            // Usually the process died (the exit handler then has the better
+            // reason); otherwise it does not speak the protocol: end it, and the
+            // exit handler counts a failure.
+            initError = err instanceof Error ? err.message : String(err);
+            if (proc.exitCode === null && proc.signalCode === null) {
               proc.kill();
             }
           },
@@ -241,11 +252,14 @@ export class Bridge implements Disposable {
           this.stderrTail.push(partial);
         }
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-        const tail = this.stderrTail.length ? `: ${this.stderrTail[this.stderrTail.length - 1]}` : '';
+        const last = this.stderrTail[this.stderrTail.length - 1] ?? (initError ? `initialize failed: ${initError}` : undefined);
+        const tail = last ? `: ${last}` : '';
         const reason = `the Pitlane bridge ${how}${tail}`;
         if (!settled) {
           settled = true;
           reject(new Error(reason));
+          // Fails the requests still waiting for an answer.
+          connectionOf?.dispose();
         }
         this.exited(proc, reason, Date.now() - startedAt);
       });
@@ -291,4 +305,35 @@ export class Bridge implements Disposable {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}
+
+/**
+ * QuietWriter reports a failed write instead of rejecting: vscode-jsonrpc
+ * turns a rejected request write into an unhandled rejection, and a write to
+ * a bridge that just died is reported better by its exit status. Requests
+ * whose write failed are failed when the connection is disposed.
+ */
+class QuietWriter implements MessageWriter {
+  readonly onError: MessageWriter['onError'];
+  readonly onClose: MessageWriter['onClose'];
+  constructor(
+    private readonly inner: MessageWriter,
+    private readonly failed: (message: string) => void,
+  ) {
+    this.onError = inner.onError;
+    this.onClose = inner.onClose;
+  }
+  async write(msg: Message): Promise<void> {
+    try {
+      await this.inner.write(msg);
+    } catch (err) {
+      this.failed(err instanceof Error ? err.message : String(err));
+    }
+  }
+  end(): void {
+    this.inner.end();
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
 }

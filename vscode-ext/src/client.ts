@@ -59,6 +59,8 @@ export class PitlaneClient implements Disposable {
       connection.onNotification(Method.didChange, (p: DidChangeParams) => this.didChange.fire(p)),
       connection.onNotification(Method.logMessage, (p: MessageParams) => this.message.fire({ ...p, show: false })),
       connection.onNotification(Method.showMessage, (p: MessageParams) => this.message.fire({ ...p, show: true })),
+      // A closed stream answers nothing more: fail what is still waiting.
+      connection.onClose(() => connection.dispose()),
     );
   }
 
