@@ -207,6 +207,10 @@ func (r *Recorder) record(f func(*pipeline)) {
 	f(r.pipe)
 }
 
+// Enabled reports whether telemetry is on in this process now: consent
+// given and not overridden by the environment or the IDE.
+func (r *Recorder) Enabled() bool { return r.enabled() }
+
 // enabled reports whether data may be sent now; the exporter asks it
 // before each export.
 func (r *Recorder) enabled() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/pitlane/pitlane/bridge"
 	"github.com/pitlane/pitlane/internal/workspace"
 	"github.com/pitlane/pitlane/telemetry"
 )
@@ -14,6 +15,7 @@ var recorders sync.Map // *app -> *telemetry.Recorder
 
 func init() {
 	setups = append(setups, setupTelemetry)
+	bridgeTelemetry = func(a *app) bridge.Telemetry { return recorderOf(a) }
 }
 
 // setupTelemetry creates the process's recorder (a no-op without consent),
