@@ -18,7 +18,9 @@ import (
 	"github.com/tailscale/hujson"
 )
 
-// Config is the part of a devcontainer.json that Pitlane understands.
+// Config is the part of a devcontainer.json that Pitlane understands. The
+// same type holds one entry of an image's devcontainer.metadata label and,
+// after Merge, the merged result (whose lifecycle lists are filled).
 type Config struct {
 	Name  string `json:"name,omitempty"`
 	Image string `json:"image,omitempty"`
@@ -28,18 +30,59 @@ type Config struct {
 	// Context is the deprecated top-level spelling of build.context.
 	Context string `json:"context,omitempty"`
 
-	ContainerEnv    map[string]string `json:"containerEnv,omitempty"`
-	RemoteEnv       map[string]string `json:"remoteEnv,omitempty"`
-	ContainerUser   string            `json:"containerUser,omitempty"`
-	RemoteUser      string            `json:"remoteUser,omitempty"`
-	WorkspaceFolder string            `json:"workspaceFolder,omitempty"`
-	WorkspaceMount  string            `json:"workspaceMount,omitempty"`
-	OverrideCommand *bool             `json:"overrideCommand,omitempty"`
-	ForwardPorts    []json.RawMessage `json:"forwardPorts,omitempty"`
+	ContainerEnv        map[string]string `json:"containerEnv,omitempty"`
+	RemoteEnv           map[string]string `json:"remoteEnv,omitempty"`
+	ContainerUser       string            `json:"containerUser,omitempty"`
+	RemoteUser          string            `json:"remoteUser,omitempty"`
+	UpdateRemoteUserUID *bool             `json:"updateRemoteUserUID,omitempty"`
+	UserEnvProbe        string            `json:"userEnvProbe,omitempty"`
+	WorkspaceFolder     string            `json:"workspaceFolder,omitempty"`
+	WorkspaceMount      string            `json:"workspaceMount,omitempty"`
+	Mounts              []Mount           `json:"mounts,omitempty"`
+	RunArgs             []string          `json:"runArgs,omitempty"`
+	Privileged          *bool             `json:"privileged,omitempty"`
+	CapAdd              []string          `json:"capAdd,omitempty"`
+	SecurityOpt         []string          `json:"securityOpt,omitempty"`
+	Init                *bool             `json:"init,omitempty"`
+	OverrideCommand     *bool             `json:"overrideCommand,omitempty"`
+	ShutdownAction      string            `json:"shutdownAction,omitempty"`
 
-	OnCreateCommand   *Command `json:"onCreateCommand,omitempty"`
-	PostCreateCommand *Command `json:"postCreateCommand,omitempty"`
-	PostStartCommand  *Command `json:"postStartCommand,omitempty"`
+	ForwardPorts         []json.RawMessage          `json:"forwardPorts,omitempty"`
+	PortsAttributes      map[string]json.RawMessage `json:"portsAttributes,omitempty"`
+	OtherPortsAttributes json.RawMessage            `json:"otherPortsAttributes,omitempty"`
+	AppPort              json.RawMessage            `json:"appPort,omitempty"`
+	Customizations       map[string]json.RawMessage `json:"customizations,omitempty"`
+	HostRequirements     *HostRequirements          `json:"hostRequirements,omitempty"`
+
+	// Features maps a feature reference ("./local-folder", or an OCI id)
+	// to its options (an object, or a version string).
+	Features                    map[string]json.RawMessage `json:"features,omitempty"`
+	OverrideFeatureInstallOrder []string                   `json:"overrideFeatureInstallOrder,omitempty"`
+
+	InitializeCommand    *Command `json:"initializeCommand,omitempty"`
+	OnCreateCommand      *Command `json:"onCreateCommand,omitempty"`
+	UpdateContentCommand *Command `json:"updateContentCommand,omitempty"`
+	PostCreateCommand    *Command `json:"postCreateCommand,omitempty"`
+	PostStartCommand     *Command `json:"postStartCommand,omitempty"`
+	PostAttachCommand    *Command `json:"postAttachCommand,omitempty"`
+	WaitFor              string   `json:"waitFor,omitempty"`
+
+	// ID and Entrypoint only appear in image metadata entries written for
+	// features.
+	ID         string `json:"id,omitempty"`
+	Entrypoint string `json:"entrypoint,omitempty"`
+
+	// The fields below are set by Merge: every lifecycle command of the
+	// image metadata, the features and the config, in the order they run.
+	OnCreateCommands      []Hook   `json:"onCreateCommands,omitempty"`
+	UpdateContentCommands []Hook   `json:"updateContentCommands,omitempty"`
+	PostCreateCommands    []Hook   `json:"postCreateCommands,omitempty"`
+	PostStartCommands     []Hook   `json:"postStartCommands,omitempty"`
+	PostAttachCommands    []Hook   `json:"postAttachCommands,omitempty"`
+	Entrypoints           []string `json:"entrypoints,omitempty"`
+	// MergedCustomizations collects each tool's customizations from every
+	// source, in order.
+	MergedCustomizations map[string][]json.RawMessage `json:"mergedCustomizations,omitempty"`
 }
 
 // Build is the "build" section: an image built from a Dockerfile.
@@ -48,18 +91,127 @@ type Build struct {
 	Context    string            `json:"context,omitempty"`
 	Args       map[string]string `json:"args,omitempty"`
 	Target     string            `json:"target,omitempty"`
+	// Options are extra arguments for the image builder (docker build).
+	Options []string `json:"options,omitempty"`
+}
+
+// HostRequirements are the minimum host resources a config asks for.
+type HostRequirements struct {
+	CPUs    int             `json:"cpus,omitempty"`
+	Memory  string          `json:"memory,omitempty"`
+	Storage string          `json:"storage,omitempty"`
+	GPU     json.RawMessage `json:"gpu,omitempty"`
+}
+
+// Hook is one lifecycle command of a merged config, with where it came from
+// (a feature id, or "devcontainer.json").
+type Hook struct {
+	Origin  string   `json:"origin,omitempty"`
+	Command *Command `json:"command"`
+}
+
+// Lifecycle phases, in the order they run.
+const (
+	PhaseInitialize    = "initializeCommand"
+	PhaseOnCreate      = "onCreateCommand"
+	PhaseUpdateContent = "updateContentCommand"
+	PhasePostCreate    = "postCreateCommand"
+	PhasePostStart     = "postStartCommand"
+	PhasePostAttach    = "postAttachCommand"
+)
+
+// Hooks returns the commands of a lifecycle phase in the order they run:
+// the merged list when the config was merged, else the config's own
+// command.
+func (c *Config) Hooks(phase string) []Hook {
+	var list []Hook
+	var own *Command
+	switch phase {
+	case PhaseInitialize:
+		own = c.InitializeCommand
+	case PhaseOnCreate:
+		list, own = c.OnCreateCommands, c.OnCreateCommand
+	case PhaseUpdateContent:
+		list, own = c.UpdateContentCommands, c.UpdateContentCommand
+	case PhasePostCreate:
+		list, own = c.PostCreateCommands, c.PostCreateCommand
+	case PhasePostStart:
+		list, own = c.PostStartCommands, c.PostStartCommand
+	case PhasePostAttach:
+		list, own = c.PostAttachCommands, c.PostAttachCommand
+	}
+	if list != nil {
+		return list
+	}
+	if own.Empty() {
+		return nil
+	}
+	return []Hook{{Origin: "devcontainer.json", Command: own}}
+}
+
+// Mount is an entry of "mounts": either the Docker --mount string form or
+// the object form.
+type Mount struct {
+	// Spec is the string form, as written (type=bind,source=...,target=...).
+	Spec   string `json:"-"`
+	Type   string `json:"type,omitempty"`
+	Source string `json:"source,omitempty"`
+	Target string `json:"target,omitempty"`
+}
+
+// UnmarshalJSON accepts the string and object forms.
+func (m *Mount) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*m = Mount{Spec: s}
+		return nil
+	}
+	type plain Mount
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return errors.New("a mount must be a string (type=bind,source=...,target=...) or an object with type, source and target")
+	}
+	*m = Mount(p)
+	return nil
+}
+
+// MarshalJSON writes the form the mount was given in.
+func (m Mount) MarshalJSON() ([]byte, error) {
+	if m.Spec != "" {
+		return json.Marshal(m.Spec)
+	}
+	type plain Mount
+	return json.Marshal(plain(m))
+}
+
+// TargetPath is the mount's path in the container.
+func (m Mount) TargetPath() string {
+	if m.Spec == "" {
+		return m.Target
+	}
+	for _, part := range strings.Split(m.Spec, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "target", "destination", "dst":
+			return v
+		}
+	}
+	return ""
 }
 
 // Command is a lifecycle command in one of the spec's forms: a string run by
-// a shell, or an array run without one.
+// a shell, an array run without one, or an object whose entries (each a
+// string or an array) run in parallel.
 type Command struct {
 	// Shell is the string form, run with /bin/sh -c.
 	Shell string
 	// Args is the array form, run directly.
 	Args []string
+	// Parallel is the object form: named commands run at the same time.
+	Parallel map[string]*Command
 }
 
-// UnmarshalJSON accepts the string and array forms.
+// UnmarshalJSON accepts the string, array and object forms.
 func (c *Command) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
@@ -68,26 +220,49 @@ func (c *Command) UnmarshalJSON(b []byte) error {
 	}
 	var a []string
 	if err := json.Unmarshal(b, &a); err == nil {
+		if a == nil {
+			a = []string{}
+		}
 		*c = Command{Args: a}
 		return nil
 	}
-	return errors.New("a lifecycle command must be a string or an array of strings")
+	var o map[string]json.RawMessage
+	if err := json.Unmarshal(b, &o); err == nil && o != nil {
+		p := make(map[string]*Command, len(o))
+		for k, raw := range o {
+			var sub Command
+			if err := sub.UnmarshalJSON(raw); err != nil || sub.Parallel != nil {
+				return fmt.Errorf("the lifecycle command entry %q must be a string or an array of strings", k)
+			}
+			p[k] = &sub
+		}
+		*c = Command{Parallel: p}
+		return nil
+	}
+	return errors.New("a lifecycle command must be a string, an array of strings or an object of those")
 }
 
 // MarshalJSON writes the form the command was given in.
 func (c Command) MarshalJSON() ([]byte, error) {
+	if c.Parallel != nil {
+		return json.Marshal(c.Parallel)
+	}
 	if c.Args != nil {
 		return json.Marshal(c.Args)
 	}
 	return json.Marshal(c.Shell)
 }
 
-// Argv returns the process to run for the command.
+// Argv returns the process to run for a string or array command; nil for
+// the object form (see Entries).
 func (c *Command) Argv() []string {
-	if c == nil {
+	if c == nil || c.Parallel != nil {
 		return nil
 	}
 	if c.Args != nil {
+		if len(c.Args) == 0 {
+			return nil
+		}
 		return c.Args
 	}
 	if strings.TrimSpace(c.Shell) == "" {
@@ -96,8 +271,41 @@ func (c *Command) Argv() []string {
 	return []string{"/bin/sh", "-c", c.Shell}
 }
 
+// Entry is one process of a command: its name (the object key, or empty
+// for the string and array forms) and its argv.
+type Entry struct {
+	Name string
+	Argv []string
+}
+
+// Entries returns the processes of a command, sorted by name for the object
+// form. They run in parallel when there are several.
+func (c *Command) Entries() []Entry {
+	if c == nil {
+		return nil
+	}
+	if c.Parallel == nil {
+		if argv := c.Argv(); argv != nil {
+			return []Entry{{Argv: argv}}
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(c.Parallel))
+	for k := range c.Parallel {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []Entry
+	for _, k := range keys {
+		if argv := c.Parallel[k].Argv(); argv != nil {
+			out = append(out, Entry{Name: k, Argv: argv})
+		}
+	}
+	return out
+}
+
 // Empty reports whether there is nothing to run.
-func (c *Command) Empty() bool { return len(c.Argv()) == 0 }
+func (c *Command) Empty() bool { return len(c.Entries()) == 0 }
 
 // SyntaxError is a devcontainer.json that cannot be read, with the position
 // of the problem.
@@ -142,12 +350,21 @@ func Parse(file string, data []byte) (*Config, error) {
 		if errors.As(err, &te) {
 			se.Line, se.Column = position(data, int(te.Offset))
 			se.Msg = fmt.Sprintf("%q must not be a %s", te.Field, te.Value)
-		} else if msg := err.Error(); strings.Contains(msg, "lifecycle command") {
+		} else if msg := err.Error(); strings.Contains(msg, "lifecycle command") || strings.Contains(msg, "a mount must") {
 			se.Msg = msg
 		}
 		return nil, se
 	}
 	return &cfg, nil
+}
+
+func parseHuJSON(data []byte) ([]byte, error) {
+	v, err := hujson.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	v.Standardize()
+	return v.Pack(), nil
 }
 
 // Load reads and parses the devcontainer.json at path.

@@ -7,12 +7,14 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Vars are the values that ${...} references in a devcontainer.json resolve
-// to before the container exists.
+// to. Host-side values are known before the container exists;
+// ContainerEnv only once it runs.
 type Vars struct {
 	// LocalWorkspaceFolder is the source folder on the host.
 	LocalWorkspaceFolder string
@@ -22,14 +24,24 @@ type Vars struct {
 	DevcontainerID string
 	// LookupEnv reads the host environment; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// ContainerEnv is the environment of the running container. While it
+	// is nil, ${containerEnv:...} stays as written.
+	ContainerEnv map[string]string
+	// ContainerOnly substitutes ${containerEnv:...} alone, leaving every
+	// other reference as written (the second pass, once the container
+	// exists).
+	ContainerOnly bool
 }
 
 var varRE = regexp.MustCompile(`\$\{([^}]*)\}`)
 
-// Substitute replaces the variables of the host side in s. Unknown
-// variables, and ${containerEnv:...} (known only once the container runs),
-// stay as written.
+// Substitute replaces the variables it knows in s. Unknown variables stay
+// as written. ${localEnv:NAME:default} and ${containerEnv:NAME:default}
+// give default (everything after the second colon) when NAME is unset.
 func (v Vars) Substitute(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
 	lookup := v.LookupEnv
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -37,6 +49,9 @@ func (v Vars) Substitute(s string) string {
 	return varRE.ReplaceAllStringFunc(s, func(m string) string {
 		inner := m[2 : len(m)-1]
 		kind, arg, hasArg := strings.Cut(inner, ":")
+		if v.ContainerOnly && kind != "containerEnv" {
+			return m
+		}
 		switch kind {
 		case "localEnv", "env":
 			if !hasArg {
@@ -44,6 +59,15 @@ func (v Vars) Substitute(s string) string {
 			}
 			name, def, _ := strings.Cut(arg, ":")
 			if val, ok := lookup(name); ok {
+				return val
+			}
+			return def
+		case "containerEnv":
+			if !hasArg || v.ContainerEnv == nil {
+				return m
+			}
+			name, def, _ := strings.Cut(arg, ":")
+			if val, ok := v.ContainerEnv[name]; ok {
 				return val
 			}
 			return def
@@ -60,6 +84,16 @@ func (v Vars) Substitute(s string) string {
 		}
 		return m
 	})
+}
+
+// EnvMap turns KEY=VALUE entries into a map; later entries win.
+func EnvMap(env []string) map[string]string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
 }
 
 // SubstituteConfig returns a copy of cfg with Substitute applied to every
@@ -179,4 +213,23 @@ func (c *Config) BuildSpec(configDir string) (*BuildSpec, error) {
 		spec.Dockerfile = filepath.ToSlash(rel)
 	}
 	return spec, nil
+}
+
+// AllPorts returns the container ports of forwardPorts followed by those
+// of appPort (a number, a "host:container" string, or a list of those),
+// without repeats.
+func (c *Config) AllPorts() []int {
+	ports := c.Ports()
+	var app []json.RawMessage
+	if len(c.AppPort) > 0 {
+		if err := json.Unmarshal(c.AppPort, &app); err != nil {
+			app = []json.RawMessage{c.AppPort}
+		}
+	}
+	for _, p := range (&Config{ForwardPorts: app}).Ports() {
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	return ports
 }

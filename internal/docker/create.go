@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -28,6 +29,17 @@ type ContainerSpec struct {
 	User       string
 	WorkingDir string
 	Mounts     []Mount
+
+	// Host settings a devcontainer.json may ask for.
+	Privileged  bool
+	Init        bool
+	CapAdd      []string
+	SecurityOpt []string
+	NetworkMode string
+	ExtraHosts  []string
+	// Devices are docker --device values: HOST[:CONTAINER[:PERMISSIONS]].
+	Devices []string
+	ShmSize int64
 }
 
 // Create creates (but does not start) a container. A name already in use
@@ -42,7 +54,29 @@ func (c *Client) Create(ctx context.Context, spec ContainerSpec) (string, error)
 		User:       spec.User,
 		WorkingDir: spec.WorkingDir,
 	}
-	host := &container.HostConfig{}
+	host := &container.HostConfig{
+		Privileged:  spec.Privileged,
+		CapAdd:      spec.CapAdd,
+		SecurityOpt: spec.SecurityOpt,
+		NetworkMode: container.NetworkMode(spec.NetworkMode),
+		ExtraHosts:  spec.ExtraHosts,
+		ShmSize:     spec.ShmSize,
+	}
+	if spec.Init {
+		init := true
+		host.Init = &init
+	}
+	for _, d := range spec.Devices {
+		parts := strings.SplitN(d, ":", 3)
+		dm := container.DeviceMapping{PathOnHost: parts[0], PathInContainer: parts[0], CgroupPermissions: "rwm"}
+		if len(parts) > 1 && parts[1] != "" {
+			dm.PathInContainer = parts[1]
+		}
+		if len(parts) > 2 {
+			dm.CgroupPermissions = parts[2]
+		}
+		host.Devices = append(host.Devices, dm)
+	}
 	for _, m := range spec.Mounts {
 		t := mount.TypeBind
 		if m.Type == "volume" {

@@ -84,6 +84,9 @@ type Container struct {
 	// Status is Docker's state word: created, running, exited, ...
 	Status  string
 	Created time.Time
+	// Env is the container's configured environment (KEY=VALUE); only
+	// Inspect fills it.
+	Env []string
 }
 
 // List returns the containers (running or not) carrying all of the given
@@ -119,7 +122,7 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 		return nil, wrap(err)
 	}
 	created, _ := time.Parse(time.RFC3339Nano, j.Created)
-	ct := &Container{ID: j.ID, Name: trimSlash(j.Name), Image: j.Config.Image, Labels: j.Config.Labels, Created: created}
+	ct := &Container{ID: j.ID, Name: trimSlash(j.Name), Image: j.Config.Image, Labels: j.Config.Labels, Created: created, Env: j.Config.Env}
 	if j.State != nil {
 		ct.Running = j.State.Running
 		ct.Status = string(j.State.Status)
@@ -152,4 +155,13 @@ func (c *Client) Remove(ctx context.Context, id string) error {
 		return nil
 	}
 	return wrap(err)
+}
+
+// Resources reports the engine's CPU count and memory in bytes.
+func (c *Client) Resources(ctx context.Context) (int, int64, error) {
+	info, err := c.api.Info(ctx)
+	if err != nil {
+		return 0, 0, wrap(err)
+	}
+	return info.NCPU, info.MemTotal, nil
 }

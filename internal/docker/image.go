@@ -71,6 +71,13 @@ type BuildSpec struct {
 	Target     string
 	Tag        string
 	Labels     map[string]string
+	// NoCache, Pull, NetworkMode, ExtraHosts and ShmSize are the builder
+	// options a devcontainer.json may set in build.options.
+	NoCache     bool
+	Pull        bool
+	NetworkMode string
+	ExtraHosts  []string
+	ShmSize     int64
 }
 
 // outsideDockerfile is the name under which a Dockerfile that lives outside
@@ -116,6 +123,11 @@ func (c *Client) Build(ctx context.Context, spec BuildSpec, out func(string)) er
 		Remove:      true,
 		ForceRemove: true,
 		Version:     build.BuilderV1,
+		NoCache:     spec.NoCache,
+		PullParent:  spec.Pull,
+		NetworkMode: spec.NetworkMode,
+		ExtraHosts:  spec.ExtraHosts,
+		ShmSize:     spec.ShmSize,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the image build: %w", wrap(err))

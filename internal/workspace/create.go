@@ -209,6 +209,94 @@ func (m *Manager) readConfig(local, configPath string, p Progress) (*plan, error
 	return pl, nil
 }
 
+// resolved is a configuration with the host's variables substituted and
+// its run arguments checked: everything known before any image exists.
+type resolved struct {
+	*plan
+	cfg       *devcontainer.Config
+	folder    string
+	configDir string
+	runArgs   *devcontainer.RunArgs
+	buildOpts *devcontainer.BuildOptions
+	features  []*devcontainer.Feature
+	mount     docker.Mount
+}
+
+// resolve substitutes the host-side variables and checks everything that
+// can be checked before building.
+func (m *Manager) resolve(name, local string, pl *plan) (*resolved, error) {
+	r := &resolved{plan: pl, configDir: local}
+	if pl.configPath != "" {
+		r.configDir = filepath.Dir(filepath.Join(local, pl.configPath))
+	}
+	pre := devcontainer.Vars{LocalWorkspaceFolder: local, DevcontainerID: m.devcontainerID(name)}
+	folder := pre.Substitute(pl.cfg.WorkspaceFolder)
+	if folder == "" {
+		folder = devcontainer.DefaultWorkspaceFolder(local)
+	}
+	vars := devcontainer.Vars{LocalWorkspaceFolder: local, ContainerWorkspaceFolder: folder, DevcontainerID: m.devcontainerID(name)}
+	cfg, err := vars.SubstituteConfig(pl.cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.cfg, r.folder = cfg, folder
+	if pl.build != nil && cfg.Build != nil && cfg.Build.Args != nil {
+		pl.build.Args = cfg.Build.Args
+	}
+	if r.runArgs, err = devcontainer.ParseRunArgs(cfg.RunArgs); err != nil {
+		return nil, err
+	}
+	if cfg.Build != nil {
+		if r.buildOpts, err = devcontainer.ParseBuildOptions(cfg.Build.Options); err != nil {
+			return nil, err
+		}
+	}
+	r.mount = docker.Mount{Type: "bind", Source: local, Target: folder}
+	if cfg.WorkspaceMount != "" {
+		if r.mount, err = parseMount(cfg.WorkspaceMount); err != nil {
+			return nil, fmt.Errorf("workspaceMount: %w", err)
+		}
+	}
+	for _, mt := range cfg.Mounts {
+		if _, err := toDockerMount(mt); err != nil {
+			return nil, fmt.Errorf("mounts: %w", err)
+		}
+	}
+	switch cfg.WaitFor {
+	case "", devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate, devcontainer.PhasePostStart, devcontainer.PhasePostAttach:
+	default:
+		return nil, fmt.Errorf("waitFor %q is not a lifecycle command name (onCreateCommand, updateContentCommand, postCreateCommand, postStartCommand, postAttachCommand)", cfg.WaitFor)
+	}
+	if len(cfg.Features) > 0 {
+		fs, err := devcontainer.LoadFeatures(cfg, r.configDir)
+		if err != nil {
+			return nil, err
+		}
+		if r.features, err = devcontainer.OrderFeatures(fs, cfg.OverrideFeatureInstallOrder); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// toDockerMount converts an entry of "mounts".
+func toDockerMount(mt devcontainer.Mount) (docker.Mount, error) {
+	if mt.Spec != "" {
+		return parseMount(mt.Spec)
+	}
+	if mt.Target == "" {
+		return docker.Mount{}, fmt.Errorf("a mount object needs a target")
+	}
+	t := mt.Type
+	if t == "" {
+		t = "volume"
+	}
+	if t != "bind" && t != "volume" {
+		return docker.Mount{}, fmt.Errorf("mount type %q is not supported (use bind or volume)", t)
+	}
+	return docker.Mount{Type: t, Source: mt.Source, Target: mt.Target}, nil
+}
+
 // setup turns a fetched source into a running, set-up container.
 func (m *Manager) setup(ctx context.Context, name string, src Source, local, configPath string, p *logProgress, containerID *string) (*Workspace, ConfigKind, error) {
 	p.Step("Reading configuration")
@@ -220,17 +308,14 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if pl.configPath != "" {
 		p.Output("using " + pl.configPath)
 	}
-
-	folder := pl.cfg.WorkspaceFolder
-	if folder == "" {
-		folder = devcontainer.DefaultWorkspaceFolder(local)
-	}
-	vars := devcontainer.Vars{LocalWorkspaceFolder: local, ContainerWorkspaceFolder: folder, DevcontainerID: m.devcontainerID(name)}
-	cfg, err := vars.SubstituteConfig(pl.cfg)
+	r, err := m.resolve(name, local, pl)
 	if err != nil {
-		return nil, kind, inStep("config", err)
+		return nil, kind, inStep("config", configErr(pl, err))
 	}
-	folder = vars.Substitute(folder)
+	cfg, folder := r.cfg, r.folder
+	if err := runInitialize(ctx, cfg, local, p); err != nil {
+		return nil, kind, inStep("initialize", err)
+	}
 
 	// Image.
 	image := cfg.Image
@@ -239,11 +324,26 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		builtImage = "pitlane-" + name + ":latest"
 		image = builtImage
 		p.Step("Building image")
-		err := m.d.Build(ctx, docker.BuildSpec{
+		bs := docker.BuildSpec{
 			Context: pl.build.Context, Dockerfile: pl.build.Dockerfile, Args: pl.build.Args, Target: pl.build.Target,
 			Tag: builtImage, Labels: map[string]string{LabelWorkspace: name, LabelInstance: m.opts.Instance},
-		}, p.Output)
-		if err != nil {
+		}
+		if o := r.buildOpts; o != nil {
+			for k, v := range o.Args {
+				if bs.Args == nil {
+					bs.Args = map[string]string{}
+				}
+				bs.Args[k] = v
+			}
+			for k, v := range o.Labels {
+				bs.Labels[k] = v
+			}
+			if o.Target != "" {
+				bs.Target = o.Target
+			}
+			bs.NoCache, bs.Pull, bs.NetworkMode, bs.ExtraHosts, bs.ShmSize = o.NoCache, o.Pull, o.Network, o.AddHost, o.ShmSize
+		}
+		if err := m.d.Build(ctx, bs, p.Output); err != nil {
 			return nil, kind, inStep("build", m.engineErr(err))
 		}
 	} else {
@@ -262,34 +362,100 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if err != nil {
 		return nil, kind, inStep("build", m.engineErr(err))
 	}
+	metadata, err := devcontainer.ParseMetadata(img.Labels[devcontainer.MetadataLabel])
+	if err != nil {
+		p.Output("ignoring the image's metadata: " + err.Error())
+		metadata = nil
+	}
+	tag := "pitlane-" + name + ":latest"
+	if len(r.features) > 0 {
+		pre := devcontainer.Merge(cfg, metadata)
+		if err := m.buildFeatures(ctx, name, image, img, pre, r.features, tag, p); err != nil {
+			return nil, kind, inStep("build", err)
+		}
+		image, builtImage = tag, tag
+		if img, err = m.d.InspectImage(ctx, image); err != nil {
+			return nil, kind, inStep("build", m.engineErr(err))
+		}
+		if metadata, err = devcontainer.ParseMetadata(img.Labels[devcontainer.MetadataLabel]); err != nil {
+			return nil, kind, inStep("build", err)
+		}
+	}
+	merged := devcontainer.Merge(cfg, metadata)
+	remoteUser := firstNonEmpty(merged.RemoteUser, merged.ContainerUser, img.User, "root")
+	if uid, gid, ok := m.wantUIDUpdate(merged, remoteUser); ok {
+		if err := m.buildUIDUpdate(ctx, name, image, img.User, remoteUser, uid, gid, tag, p); err != nil {
+			return nil, kind, inStep("build", err)
+		}
+		image, builtImage = tag, tag
+	}
+	for _, w := range m.hostWarnings(ctx, merged.HostRequirements) {
+		p.Output("warning: " + w)
+	}
 
-	remoteUser := firstNonEmpty(cfg.RemoteUser, cfg.ContainerUser, img.User, "root")
 	ws := &Workspace{
 		Name: name, State: StateCreating, Source: src, Image: image, ConfigKind: kind, ConfigPath: pl.configPath,
 		LocalFolder: local, Folder: folder, RemoteUser: remoteUser, SSHHost: name + "." + SSHDomain,
-		CreatedAt: time.Now().UTC().Truncate(time.Second), Ports: cfg.Ports(),
+		CreatedAt: time.Now().UTC().Truncate(time.Second), Ports: merged.AllPorts(),
 	}
 	if pl.image != "" && builtImage == "" {
 		ws.Image = pl.image
 	}
-	spec := docker.ContainerSpec{
-		Name:   ContainerName(name),
-		Image:  image,
-		Env:    envList(cfg.ContainerEnv),
-		User:   cfg.ContainerUser,
-		Labels: encodeLabels(record{ws: ws, instance: m.opts.Instance, builtImage: builtImage, configHash: pl.configHash, config: cfg}),
-		Mounts: []docker.Mount{{Type: "bind", Source: local, Target: folder}},
+	env := map[string]string{}
+	for k, v := range merged.ContainerEnv {
+		env[k] = v
 	}
-	if cfg.WorkspaceMount != "" {
-		mnt, err := parseMount(cfg.WorkspaceMount)
-		if err != nil {
-			return nil, kind, inStep("config", fmt.Errorf("workspaceMount: %w", err))
+	for _, kv := range r.runArgs.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue
+			}
 		}
-		spec.Mounts = []docker.Mount{mnt}
+		env[k] = v
 	}
-	if cfg.OverrideCommand == nil || *cfg.OverrideCommand {
+	spec := docker.ContainerSpec{
+		Name:        ContainerName(name),
+		Image:       image,
+		Env:         envList(env),
+		User:        merged.ContainerUser,
+		Labels:      encodeLabels(record{ws: ws, instance: m.opts.Instance, builtImage: builtImage, configHash: pl.configHash, config: merged}),
+		Mounts:      []docker.Mount{r.mount},
+		Privileged:  (merged.Privileged != nil && *merged.Privileged) || r.runArgs.Privileged,
+		Init:        (merged.Init != nil && *merged.Init) || r.runArgs.Init,
+		CapAdd:      unionStrings(merged.CapAdd, r.runArgs.CapAdd),
+		SecurityOpt: unionStrings(merged.SecurityOpt, r.runArgs.SecurityOpt),
+		NetworkMode: r.runArgs.Network,
+		ExtraHosts:  r.runArgs.AddHost,
+		Devices:     r.runArgs.Devices,
+		ShmSize:     r.runArgs.ShmSize,
+	}
+	for _, l := range r.runArgs.Labels {
+		k, v, _ := strings.Cut(l, "=")
+		if !strings.HasPrefix(k, "dev.pitlane.") {
+			spec.Labels[k] = v
+		}
+	}
+	for _, mt := range merged.Mounts {
+		dm, err := toDockerMount(mt)
+		if err != nil {
+			return nil, kind, inStep("config", fmt.Errorf("mounts: %w", err))
+		}
+		if dm.Type == "bind" && dm.Source != "" {
+			if err := os.MkdirAll(dm.Source, 0o755); err != nil {
+				return nil, kind, inStep("config", fmt.Errorf("mounts: creating %s: %w", dm.Source, err))
+			}
+		}
+		spec.Mounts = append(spec.Mounts, dm)
+	}
+	if merged.OverrideCommand == nil || *merged.OverrideCommand {
 		spec.Entrypoint = keepAlive[:1]
 		spec.Cmd = keepAlive[1:]
+		if len(merged.Entrypoints) > 0 {
+			spec.Cmd = []string{"-c", strings.Join(merged.Entrypoints, "\n") + "\n" + keepAlive[2]}
+		}
+	} else if len(merged.Entrypoints) > 0 {
+		p.Output("warning: overrideCommand is false, so the features' entrypoints do not run")
 	}
 
 	p.Step("Creating container")
@@ -306,22 +472,30 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("container", m.engineErr(err))
 	}
 
-	hooks := []struct {
-		name string
-		cmd  *devcontainer.Command
-	}{
-		{"onCreateCommand", cfg.OnCreateCommand},
-		{"postCreateCommand", cfg.PostCreateCommand},
-		{"postStartCommand", cfg.PostStartCommand},
+	fail := func(err error) (*Workspace, ConfigKind, error) {
+		if ctx.Err() != nil {
+			return nil, kind, ctx.Err()
+		}
+		ws.State, ws.LastError = StateError, err.Error()
+		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
+		return ws, kind, inStep("hooks", err)
 	}
-	for _, h := range hooks {
-		if err := m.runHook(ctx, ws, cfg, h.name, h.cmd, p); err != nil {
-			if ctx.Err() != nil {
-				return nil, kind, ctx.Err()
-			}
-			ws.State, ws.LastError = StateError, err.Error()
-			_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
-			return ws, kind, inStep("hooks", err)
+	c, err := m.d.Inspect(ctx, id)
+	if err != nil {
+		return nil, kind, inStep("container", m.engineErr(err))
+	}
+	merged = containerResolve(merged, c.Env)
+	henv, err := m.remoteEnv(ctx, ws, c.Env, merged)
+	if err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrHookFailed, err))
+	}
+	waitFor := firstNonEmpty(merged.WaitFor, devcontainer.PhaseUpdateContent)
+	for _, phase := range []string{devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate, devcontainer.PhasePostStart, devcontainer.PhasePostAttach} {
+		if err := m.runPhase(ctx, ws, merged, phase, henv, p); err != nil {
+			return fail(err)
+		}
+		if phase == waitFor && len(merged.Hooks(phase)) > 0 && phase != devcontainer.PhasePostAttach {
+			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")
 		}
 	}
 	if err := m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseReady, ""; mk.LastUsed = time.Now().UTC() }); err != nil {
@@ -333,26 +507,28 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	return ws, kind, nil
 }
 
-// runHook runs one lifecycle command as the remote user in the workspace
-// folder, streaming its output.
-func (m *Manager) runHook(ctx context.Context, ws *Workspace, cfg *devcontainer.Config, name string, cmd *devcontainer.Command, p Progress) error {
-	if cmd.Empty() {
-		return nil
+func configErr(pl *plan, err error) error {
+	var se *devcontainer.SyntaxError
+	if pl.configPath == "" || errors.As(err, &se) {
+		return err
 	}
-	p.Step("Running " + name)
-	lw := newLineWriter(p.Output)
-	code, err := m.d.Exec(ctx, ws.ContainerID, docker.ExecSpec{
-		Cmd: cmd.Argv(), User: ws.RemoteUser, WorkingDir: ws.Folder, Env: envList(cfg.RemoteEnv),
-		Stdout: lw, Stderr: lw,
-	})
-	lw.Flush()
-	if err != nil {
-		return fmt.Errorf("%w: %s could not run: %v", ErrHookFailed, name, err)
+	return fmt.Errorf("%s: %w", pl.configPath, err)
+}
+
+func unionStrings(a, b []string) []string {
+	out := append([]string{}, a...)
+	for _, s := range b {
+		found := false
+		for _, x := range out {
+			if x == s {
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, s)
+		}
 	}
-	if code != 0 {
-		return fmt.Errorf("%w: %s exited with status %d (its output is in `pitlane logs %s`)", ErrHookFailed, name, code, ws.Name)
-	}
-	return nil
+	return out
 }
 
 // parseMount reads the devcontainer string mount syntax

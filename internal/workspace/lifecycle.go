@@ -43,14 +43,20 @@ func (m *Manager) Start(ctx context.Context, name string, prog Progress) (*Works
 	}
 	p := newLogProgress(logf, prog)
 	defer p.Close()
+	cfg := decodeConfig(c.Labels)
+	if ws := m.fromContainer(c); ws.LocalFolder != "" {
+		if err := runInitialize(ctx, cfg, ws.LocalFolder, p); err != nil {
+			return nil, err
+		}
+	}
 	p.Step("Starting " + name)
 	if err := m.d.Start(ctx, c.ID); err != nil {
 		return nil, m.engineErr(err)
 	}
 	ws := m.fromContainer(c)
 	ws.State = StateRunning
-	cfg := decodeConfig(c.Labels)
-	if err := m.runHook(ctx, ws, cfg, "postStartCommand", cfg.PostStartCommand, p); err != nil {
+	err = m.runContainerPhase(ctx, ws, c.ID, devcontainer.PhasePostStart, p)
+	if err != nil {
 		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
 		ws.State, ws.LastError = StateError, err.Error()
 		m.emit(Event{Kind: EventStarted, Name: name, Workspace: ws, Duration: time.Since(begin), FailedStep: "hooks"})
@@ -190,3 +196,75 @@ func (m *Manager) Configs(ctx context.Context, src string) ([]string, error) {
 }
 
 var _ = filepath.Join
+
+// runContainerPhase runs one lifecycle phase of a running workspace with
+// its stored config, resolving ${containerEnv:...} against the container.
+func (m *Manager) runContainerPhase(ctx context.Context, ws *Workspace, id, phase string, p Progress) error {
+	c, err := m.d.Inspect(ctx, id)
+	if err != nil {
+		return m.engineErr(err)
+	}
+	cfg := containerResolve(decodeConfig(c.Labels), c.Env)
+	if len(cfg.Hooks(phase)) == 0 {
+		return nil
+	}
+	env, err := m.remoteEnv(ctx, ws, c.Env, cfg)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrHookFailed, err)
+	}
+	return m.runPhase(ctx, ws, cfg, phase, env, p)
+}
+
+// Attach runs the workspace's postAttachCommand, as an editor or terminal
+// does each time it connects. The workspace must be running. A failure
+// matches ErrHookFailed; the workspace keeps running.
+func (m *Manager) Attach(ctx context.Context, name string, prog Progress) (*Workspace, error) {
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Running {
+		return nil, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
+	}
+	ws := m.fromContainer(c)
+	p := Progress(nopProgress{})
+	if prog != nil {
+		p = prog
+	}
+	if err := m.runContainerPhase(ctx, ws, c.ID, devcontainer.PhasePostAttach, p); err != nil {
+		return ws, err
+	}
+	_ = m.Touch(name)
+	return ws, nil
+}
+
+// RemoteEnv returns the environment (KEY=VALUE, sorted) that hooks and
+// exec get in a running workspace: the remote user's shell environment as
+// userEnvProbe finds it, overlaid with remoteEnv. SSH sessions use it too.
+func (m *Manager) RemoteEnv(ctx context.Context, name string) ([]string, error) {
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Running {
+		return nil, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
+	}
+	cfg := containerResolve(decodeConfig(c.Labels), c.Env)
+	return m.remoteEnv(ctx, m.fromContainer(c), c.Env, cfg)
+}
+
+// DevcontainerConfig returns the resolved, merged configuration a
+// workspace was created with: forwardPorts, portsAttributes, appPort,
+// customizations, hostRequirements and the rest, for the SSH and IDE
+// layers. ${containerEnv:...} is resolved while the container runs.
+func (m *Manager) DevcontainerConfig(ctx context.Context, name string) (*devcontainer.Config, error) {
+	c, err := m.find(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := decodeConfig(c.Labels)
+	if c.Running {
+		cfg = containerResolve(cfg, c.Env)
+	}
+	return cfg, nil
+}

@@ -71,6 +71,9 @@ type Options struct {
 	// Observer, if set, is called synchronously for every operation this
 	// Manager completes (not for changes made by other processes).
 	Observer func(Event)
+	// HostIDs returns the uid and gid that updateRemoteUserUID gives the
+	// remote user. Default: the uid and gid of this process.
+	HostIDs func() (uid, gid int)
 }
 
 // DefaultImage is the image used for sources without any configuration.
@@ -299,11 +302,15 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		return -1, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
 	}
 	ws := m.fromContainer(c)
-	cfg := decodeConfig(c.Labels)
+	cfg := containerResolve(decodeConfig(c.Labels), c.Env)
+	env, err := m.remoteEnv(ctx, ws, c.Env, cfg)
+	if err != nil {
+		return -1, err
+	}
 	spec := docker.ExecSpec{
 		Cmd: opts.Cmd, User: opts.User, WorkingDir: opts.Dir, Tty: opts.Tty,
 		Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Resize: opts.Resize,
-		Env: append(envList(cfg.RemoteEnv), opts.Env...),
+		Env: append(env, opts.Env...),
 	}
 	if spec.User == "" {
 		spec.User = ws.RemoteUser
