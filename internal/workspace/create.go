@@ -485,6 +485,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("container", m.engineErr(err))
 	}
 	merged = containerResolve(merged, c.Env)
+	m.patchProfile(ctx, id)
 	henv, err := m.remoteEnv(ctx, ws, c.Env, merged)
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrHookFailed, err))
@@ -505,6 +506,17 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	ws.State = StateRunning
 	ws.LastUsedAt = time.Now().UTC()
 	return ws, kind, nil
+}
+
+// patchProfile makes /etc/profile keep a PATH the container already has
+// instead of resetting it, so login shells see containerEnv and remoteEnv
+// PATH changes (as other dev container tools do). A missing file or a
+// failure changes nothing.
+func (m *Manager) patchProfile(ctx context.Context, id string) {
+	_, _ = m.d.Exec(ctx, id, docker.ExecSpec{
+		User: "root",
+		Cmd:  []string{"/bin/sh", "-c", `[ -f /etc/profile ] && sed -i -E 's/((^|\s)PATH=)([^\$]*)$/\1${PATH:-\3}/g' /etc/profile || true`},
+	})
 }
 
 func configErr(pl *plan, err error) error {

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# conformance.sh compares Pitlane with the Dev Containers reference CLI.
+#
+# For every fixture folder under internal/devcontainer/testdata/conformance
+# (or the folders given as arguments) it runs `devcontainer up` and
+# `pitlane create` on two copies of the folder, then looks inside both
+# containers the same way: the user and its ids, the working folder, the
+# environment of exec and of a login shell, the mount points, and the
+# marker files the fixture's hooks and features write (in the order they
+# were written). It prints each difference and "N of M fixtures match".
+#
+# Environment: PITLANE_BIN (default: build ./cmd/pitlane), DEVCONTAINER_BIN
+# (default: install @devcontainers/cli@$REFERENCE_VERSION with npm into a
+# scratch folder), KEEP=1 keeps the scratch folder.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+REFERENCE_VERSION=${REFERENCE_VERSION:-0.89.0}
+work=$(mktemp -d "${TMPDIR:-/tmp}/pitlane-conformance.XXXXXX")
+export PITLANE_INSTANCE="conformance-$$"
+export XDG_DATA_HOME="$work/xdg-data" XDG_CONFIG_HOME="$work/xdg-config" DO_NOT_TRACK=1
+
+cleanup() {
+	for c in $(docker ps -aq --filter "label=dev.pitlane.instance=$PITLANE_INSTANCE") \
+		$(docker ps -aq --filter "label=conformance.run=$$"); do
+		docker rm -f "$c" >/dev/null 2>&1 || true
+	done
+	for d in "$work"/ref/*; do
+		[ -d "$d" ] || continue
+		for c in $(docker ps -aq --filter "label=devcontainer.local_folder=$d"); do
+			img=$(docker inspect -f '{{.Config.Image}}' "$c" 2>/dev/null || true)
+			docker rm -f "$c" >/dev/null 2>&1 || true
+			case "$img" in vsc-*) docker rmi -f "$img" >/dev/null 2>&1 || true ;; esac
+		done
+	done
+	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^pitlane-conf-' || true); do
+		docker rmi -f "$img" >/dev/null 2>&1 || true
+	done
+	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^conformance/' || true); do
+		docker rmi -f "$img" >/dev/null 2>&1 || true
+	done
+	for v in $(docker volume ls -q | grep -E '^conformance-' || true); do
+		docker volume rm -f "$v" >/dev/null 2>&1 || true
+	done
+	if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+pitlane=${PITLANE_BIN:-}
+if [ -z "$pitlane" ]; then
+	pitlane="$work/pitlane"
+	(cd "$root" && go build -o "$pitlane" ./cmd/pitlane)
+fi
+devcontainer=${DEVCONTAINER_BIN:-}
+if [ -z "$devcontainer" ]; then
+	mkdir -p "$work/npm"
+	npm install --silent --prefix "$work/npm" "@devcontainers/cli@$REFERENCE_VERSION" >/dev/null
+	devcontainer="$work/npm/node_modules/.bin/devcontainer"
+fi
+
+# What a user sees inside a container. Variables that differ between any
+# two containers (HOSTNAME) or that each tool sets for its own plumbing
+# are left out; everything else must match.
+probe='
+volatile="^(HOSTNAME|PWD|OLDPWD|SHLVL|_|TERM|REMOTE_CONTAINERS[A-Z_]*|VSCODE_[A-Z_]*)="
+echo "== user"; id -un; id -u; id -g
+echo "== folder"; pwd
+echo "== exec env"; env | grep -Ev "$volatile" | sort
+echo "== login shell env"; bash -lc env | grep -Ev "$volatile" | sort
+echo "== mounts"; awk "{print \$5}" /proc/self/mountinfo | grep -Ev "^/(proc|sys|dev)(/|$)|^/etc/(hostname|hosts|resolv.conf)$|^/$" | sort
+echo "== markers"; cat /tmp/conformance/markers 2>/dev/null || echo "(none)"
+'
+
+if [ $# -gt 0 ]; then fixtures=("$@"); else fixtures=("$root"/internal/devcontainer/testdata/conformance/*/); fi
+total=0 matched=0
+report=""
+for fx in "${fixtures[@]}"; do
+	fx=${fx%/}
+	name=$(basename "$fx")
+	total=$((total + 1))
+	mkdir -p "$work/ref" "$work/pit"
+	cp -a "$fx" "$work/ref/$name"
+	cp -a "$fx" "$work/pit/$name"
+	out="$work/out/$name"
+	mkdir -p "$out"
+	# A fixture may need an image of its own (say, one carrying metadata).
+	if [ -f "$fx/prepare.Dockerfile" ]; then
+		DOCKER_BUILDKIT=0 docker build -q -t "conformance/$name:latest" -f "$fx/prepare.Dockerfile" "$fx" >/dev/null 2>&1
+	fi
+	ok=1
+	if ! "$devcontainer" up --workspace-folder "$work/ref/$name" --id-label "conformance.run=$$" --id-label "conformance.fixture=$name" >"$out/ref-up.log" 2>&1; then
+		echo "== reference up failed" >"$out/ref.txt"; tail -5 "$out/ref-up.log" >>"$out/ref.txt"
+	else
+		"$devcontainer" exec --workspace-folder "$work/ref/$name" --id-label "conformance.run=$$" --id-label "conformance.fixture=$name" \
+			sh -c "$probe" >"$out/ref.txt" 2>"$out/ref-exec.log" || true
+	fi
+	if ! "$pitlane" create "$work/pit/$name" --name "conf-$name" >"$out/pit-up.log" 2>&1; then
+		echo "== pitlane create failed" >"$out/pit.txt"; tail -5 "$out/pit-up.log" >>"$out/pit.txt"
+	else
+		"$pitlane" exec "conf-$name" -- sh -c "$probe" >"$out/pit.txt" 2>"$out/pit-exec.log" || true
+	fi
+	# Host paths differ only in the parent folder of the copy.
+	sed -i "s#$work/ref#<copy>#g" "$out/ref.txt"
+	sed -i "s#$work/pit#<copy>#g" "$out/pit.txt"
+	if diff -u --label "reference/$name" --label "pitlane/$name" "$out/ref.txt" "$out/pit.txt" >"$out/diff.txt"; then
+		matched=$((matched + 1))
+		echo "match:  $name"
+	else
+		echo "DIFFER: $name"
+		sed 's/^/    /' "$out/diff.txt"
+	fi
+	if [ "${VERBOSE:-}" = 1 ]; then sed 's/^/    /' "$out/ref.txt"; fi
+	"$pitlane" delete "conf-$name" >/dev/null 2>&1 || true
+done
+echo "$matched of $total fixtures match"
+[ "$matched" = "$total" ]
