@@ -140,7 +140,8 @@ export class Commands {
       // The create itself reports a bad source with a better message.
       this.log.warn(`listing the configurations of ${source} failed: ${errorMessage(err)}`);
     }
-    return { source, branch, configPath, ide: 'vscode' };
+    // No "ide" here: creating is not opening, and the workspace should not read "used" yet.
+    return { source, branch, configPath };
   }
 
   private async runCreate(params: Omit<CreateParams, 'workDoneToken'>): Promise<void> {
@@ -152,7 +153,7 @@ export class Commands {
     let result;
     try {
       result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Pitlane: Creating workspace', cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: 'Pitlane', cancellable: true },
         async (progress, token) => {
           const client = await this.bridge.get();
           return client.create(params, { token, onProgress: this.progressSink(progress) });
@@ -198,7 +199,7 @@ export class Commands {
     return (v) => {
       if (v.kind === 'begin') {
         this.build.appendLine(`== ${v.title}`);
-        progress.report({ message: v.message ?? v.title });
+        progress.report({ message: v.message ? `${v.title}: ${v.message}` : v.title });
       } else if (v.kind === 'report') {
         if (v.output !== undefined) {
           this.build.appendLine(v.output);
