@@ -108,8 +108,8 @@ func TestTelemetryObserver(t *testing.T) {
 
 // TestTelemetryCommands runs the telemetry verbs of the built binary.
 func TestTelemetryCommands(t *testing.T) {
+	bin := testenv.Binary(t) // before telemetryOn: the build needs the real HOME and Go caches
 	rc := telemetryOn(t)
-	bin := testenv.Binary(t)
 
 	out := mustPitlane(t, bin, "telemetry", "status")
 	if !strings.Contains(out, "Telemetry:  off") || !strings.Contains(out, "never enabled") || !strings.Contains(out, "(none yet)") {
@@ -309,4 +309,82 @@ func sortedStrings(s []string) []string {
 	s = append([]string(nil), s...)
 	sort.Strings(s)
 	return s
+}
+
+// TestTelemetryPrivacyCreate runs real creates, a stop, a start and deletes
+// through the built binary against the Docker engine, from a repository
+// whose URL, folder, branch and workspace names carry marker strings, and
+// checks that the exported payloads count what happened and carry none of
+// the markers, nor the host or user names.
+func TestTelemetryPrivacyCreate(t *testing.T) {
+	testenv.Docker(t)
+	bin := testenv.Binary(t) // before telemetryOn: the build needs the real HOME and Go caches
+	rc := telemetryOn(t)
+	m := newMarkers()
+
+	repo := filepath.Join(t.TempDir(), m.url, m.folder)
+	if err := os.MkdirAll(filepath.Join(repo, ".devcontainer"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "examples", "image", ".devcontainer", "devcontainer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, ".devcontainer", "devcontainer.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "."},
+		{"-c", "user.name=" + m.name, "-c", "user.email=" + m.name + "@example.invalid", "commit", "-qm", "init " + m.branch},
+		{"branch", m.branch},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	url := "file://" + repo
+	fromGit, fromFolder, failing := m.name+"-git", m.name+"-dir", m.name+"-bad"
+	t.Cleanup(func() {
+		for _, n := range []string{fromGit, fromFolder, failing} {
+			pitlane(t, bin, "delete", "--force", n)
+		}
+	})
+
+	mustPitlane(t, bin, "telemetry", "enable")
+	mustPitlane(t, bin, "create", "-q", url, "--branch", m.branch, "--name", fromGit)
+	if _, err := pitlane(t, bin, "create", "-q", url, "--branch", m.branch+"-missing", "--name", failing); err == nil {
+		t.Fatal("create from a missing branch succeeded")
+	} else if !strings.Contains(err.Error(), m.branch) {
+		t.Logf("the failure message does not name the branch (fine, but the check below is weaker): %v", err)
+	}
+	mustPitlane(t, bin, "create", "-q", repo, "--name", fromFolder)
+	mustPitlane(t, bin, "stop", fromGit)
+	mustPitlane(t, bin, "start", fromGit)
+	mustPitlane(t, bin, "delete", "--force", fromGit)
+	mustPitlane(t, bin, "delete", "--force", fromFolder)
+
+	got := series(rc.Requests(t))
+	want := map[string]int64{
+		"pitlane.workspace.creations{config_kind=devcontainer,failed_step=none,outcome=success}": 2,
+		"pitlane.workspace.stops{}":     1,
+		"pitlane.workspace.deletions{}": 2,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d (all: %v)", k, got[k], v, got)
+		}
+	}
+	var failures int64
+	for k, v := range got {
+		if strings.HasPrefix(k, "pitlane.workspace.creations{") && strings.Contains(k, "outcome=failure") {
+			failures += v
+		}
+	}
+	if failures != 1 || got["pitlane.workspace.starts{}"] < 1 {
+		t.Errorf("want one failed creation and a start: %v", got)
+	}
+	m.assertAbsent(t, rc)
 }
