@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type configOptions struct {
+	config string
+	json   bool
+}
+
+func init() { commands = append(commands, newConfigCommand) }
+
+func newConfigCommand(a *app) *cobra.Command {
+	var opts configOptions
+	cmd := &cobra.Command{
+		Use:   "config SOURCE",
+		Short: "Show the configuration a workspace of SOURCE would get",
+		Long: `Show what 'pitlane create SOURCE' would do: which devcontainer.json it
+picks (and which others there are), the workspace folder, the user, the
+features in install order, and the whole configuration with variables
+substituted and the image's and features' metadata merged in. Nothing is
+built or started. ${containerEnv:...} stays as written: it is known only
+once the container runs.`,
+		Example: `  pitlane config .
+  pitlane config ./app --config .devcontainer/go/devcontainer.json --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			m, err := a.manager(ctx)
+			if err != nil {
+				return err
+			}
+			rc, err := m.ResolveConfig(ctx, args[0], opts.config)
+			if err != nil {
+				return err
+			}
+			if opts.json {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				return enc.Encode(rc)
+			}
+			w := a.stdout
+			fmt.Fprintf(w, "kind:        %s\n", rc.Kind)
+			if rc.ConfigPath != "" {
+				fmt.Fprintf(w, "config:      %s\n", rc.ConfigPath)
+			}
+			if len(rc.Candidates) > 1 {
+				fmt.Fprintf(w, "candidates:  %s (choose with --config)\n", strings.Join(rc.Candidates, ", "))
+			}
+			fmt.Fprintf(w, "folder:      %s -> %s\n", rc.LocalFolder, rc.Folder)
+			if rc.Image != "" {
+				fmt.Fprintf(w, "image:       %s\n", rc.Image)
+			}
+			if rc.RemoteUser != "" {
+				fmt.Fprintf(w, "remote user: %s\n", rc.RemoteUser)
+			}
+			if len(rc.Features) > 0 {
+				fmt.Fprintf(w, "features:    %s\n", strings.Join(rc.Features, " -> "))
+			}
+			for _, warn := range rc.Warnings {
+				fmt.Fprintf(w, "note:        %s\n", warn)
+			}
+			fmt.Fprintln(w, "configuration:")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			return enc.Encode(rc.Config)
+		},
+	}
+	cmd.Flags().StringVar(&opts.config, "config", "", "devcontainer.json to use, relative to the source")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print the result as JSON")
+	return cmd
+}
