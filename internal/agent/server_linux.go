@@ -218,9 +218,14 @@ func (a *server) sftp(s ssh.Session) {
 		a.log.Printf("sftp: %v", err)
 		return
 	}
+	code := 0
 	if err := srv.Serve(); err != nil && !errors.Is(err, io.EOF) {
 		a.log.Printf("sftp: %v", err)
+		code = 1
 	}
+	// scp and sftp treat a session without an exit status as failed, so
+	// it is sent before the server closes the channel.
+	s.Exit(code)
 	srv.Close()
 }
 
