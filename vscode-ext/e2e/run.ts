@@ -128,6 +128,8 @@ async function main(): Promise<number> {
     XDG_DATA_HOME: d('xdg-data'),
     XDG_CONFIG_HOME: d('xdg-config'),
     XDG_CACHE_HOME: d('xdg-cache'),
+    // The test turns telemetry on for a moment: keep anything it sends on this machine.
+    PITLANE_TELEMETRY_ENDPOINT: 'http://127.0.0.1:9/v1/metrics',
   };
   const config = path.join(tmp, 'code-server.yaml');
   fs.writeFileSync(config, 'auth: none\ncert: false\n');
@@ -298,6 +300,23 @@ async function main(): Promise<number> {
       throw new Error(`the telemetry setting's description does not link docs/telemetry.md: ${text}`);
     }
     log(`the telemetry setting shows off: "${text.slice(0, 120)}..."`);
+
+    // 5. Turning it on reaches the bridge (setting AND VS Code's switch), and off again.
+    const consentLine = (enabled: boolean, times: number) =>
+      until(`the consent "setting ${enabled}" ${times} time(s) in the extension log`, 20_000, async () =>
+        findFiles(path.join(userData, 'logs'), /^Pitlane\.log$/).some(
+          (f) => fs.readFileSync(f, 'utf8').split(`telemetry consent: setting ${enabled},`).length - 1 >= times,
+        ),
+      );
+    await consentLine(false, 1);
+    await box.click();
+    await until('the checkbox to be ticked', 10_000, async () => (await box.getAttribute('aria-checked')) === 'true');
+    await consentLine(true, 1);
+    await shot(page, 'settings-telemetry-on');
+    await box.click();
+    await until('the checkbox to be cleared', 10_000, async () => (await box.getAttribute('aria-checked')) === 'false');
+    await consentLine(false, 2);
+    log('the bridge was told about both changes of the setting');
   } catch (err) {
     failed = true;
     console.error(`e2e: FAILED: ${err instanceof Error ? err.stack : err}`);

@@ -1,0 +1,59 @@
+// How workspaces read in the tree: order, description, tooltip.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describe as describeWs, repoName, sortWorkspaces, tooltip } from '../src/present';
+import { Workspace } from '../src/protocol';
+
+function ws(name: string, state: Workspace['state'], extra: Partial<Workspace> = {}): Workspace {
+  return {
+    id: '',
+    name,
+    state,
+    source: { url: `https://example.com/acme/${name}.git` },
+    sshHost: `${name}.pitlane`,
+    folder: `/workspaces/${name}`,
+    image: 'pitlane/base:bookworm',
+    createdAt: '2025-05-01T09:00:00Z',
+    ...extra,
+  };
+}
+
+describe('presentation', () => {
+  it('puts running workspaces first, then the most recently used', () => {
+    const list = [
+      ws('old', 'stopped', { lastUsedAt: '2025-05-02T00:00:00Z' }),
+      ws('new', 'stopped', { lastUsedAt: '2025-05-09T00:00:00Z' }),
+      ws('run-b', 'running'),
+      ws('run-a', 'running'),
+      ws('never', 'error'),
+    ];
+    assert.deepEqual(
+      sortWorkspaces(list).map((w) => w.name),
+      ['run-a', 'run-b', 'new', 'old', 'never'],
+    );
+  });
+
+  it('names the repository of any kind of source', () => {
+    assert.equal(repoName('https://example.com/acme/api.git'), 'api');
+    assert.equal(repoName('git@example.com:acme/api.git'), 'api');
+    assert.equal(repoName('/home/ada/notes/'), 'notes');
+  });
+
+  it('describes source, branch, state and last use', () => {
+    const now = new Date('2025-05-01T10:00:00Z');
+    assert.equal(
+      describeWs(ws('api', 'running', { source: { url: 'https://example.com/acme/api.git', ref: 'main' }, lastUsedAt: '2025-05-01T09:55:00Z' }), now),
+      'api@main \u00b7 used 5 min ago',
+    );
+    assert.equal(describeWs(ws('api', 'error'), now), 'error \u00b7 api \u00b7 never opened');
+  });
+
+  it('puts image, folder, ports and the last error in the tooltip', () => {
+    const t = tooltip(ws('api', 'error', { ports: [8080, 3000], lastError: 'postStartCommand failed' }));
+    assert.match(t, /Image: `pitlane\/base:bookworm`/);
+    assert.match(t, /Folder: `\/workspaces\/api`/);
+    assert.match(t, /Ports: `8080, 3000`/);
+    assert.match(t, /postStartCommand failed/);
+  });
+});
