@@ -131,7 +131,10 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) (exitCo
 	if c, ok := in.(io.Closer); ok {
 		closer = c
 	}
-	stream := NewStream(in, out, closer)
+	// The connection starts reading at once; hold reads back until s.conn
+	// is set, since handlers reply through it.
+	ready := make(chan struct{})
+	stream := NewStream(gatedReader{in, ready}, out, closer)
 	stream.OnBadMessage = func(code int, msg string) {
 		s.log.Warn("rejected a message", "code", code, "error", msg)
 	}
@@ -139,6 +142,7 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) (exitCo
 	defer cancel()
 	s.ctx = ctx
 	s.conn = jsonrpc2.NewConn(ctx, stream, s, jsonrpc2.SetLogger(slogLogger{s.log}))
+	close(ready)
 	select {
 	case <-s.conn.DisconnectNotify():
 		s.log.Info("client disconnected")
@@ -331,4 +335,15 @@ type slogLogger struct{ l *slog.Logger }
 
 func (l slogLogger) Printf(format string, v ...any) {
 	l.l.Warn(fmt.Sprintf(format, v...))
+}
+
+// gatedReader blocks reads until ready is closed.
+type gatedReader struct {
+	r     io.Reader
+	ready <-chan struct{}
+}
+
+func (g gatedReader) Read(p []byte) (int, error) {
+	<-g.ready
+	return g.r.Read(p)
 }
