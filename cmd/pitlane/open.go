@@ -61,7 +61,7 @@ func runOpen(ctx context.Context, a *app, name string, opts openOptions) error {
 
 // openWorkspace opens ws in the chosen (or default) IDE. `pitlane create
 // --ide` calls it too.
-func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts openOptions) error {
+func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts openOptions) (err error) {
 	cfgDir, err := sshconfig.DefaultConfigDir()
 	if err != nil {
 		return err
@@ -71,9 +71,15 @@ func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts op
 		if ide, err = extensions.Lookup(opts.ide); err != nil {
 			return err
 		}
-		if err := extensions.SetDefault(cfgDir, ide.ID); err != nil {
-			fmt.Fprintf(a.stderr, "pitlane: warning: cannot remember %s as the default editor: %v\n", ide.ID, err)
-		}
+		// Remember the choice once it worked.
+		defer func() {
+			if err != nil {
+				return
+			}
+			if serr := extensions.SetDefault(cfgDir, ide.ID); serr != nil {
+				fmt.Fprintf(a.stderr, "pitlane: warning: cannot remember %s as the default editor: %v\n", ide.ID, serr)
+			}
+		}()
 	} else if ide, err = extensions.Default(cfgDir); err != nil {
 		return err
 	}

@@ -614,3 +614,75 @@ func TestStoppedWorkspaceStarts(t *testing.T) {
 		t.Fatalf("state after connecting: %s, want running", ws.State)
 	}
 }
+
+func TestForwardCommand(t *testing.T) {
+	e := need(t)
+	if r := e.ssh(t, e.host(), "nohup "+helperPath+" echo 127.0.0.1:7072 >/dev/null 2>&1 &"); r.code != 0 {
+		t.Fatalf("starting the server in the container: %s", r.stderr)
+	}
+	t.Cleanup(func() { e.ssh(t, e.host(), "pkill -f 'pitlane-test-helper echo 127.0.0.1:7072'") })
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+	lp := freePort(t)
+	cmd := exec.Command(e.bin, "forward", e.name, fmt.Sprintf("7072:%d", busyPort), fmt.Sprintf("7072:%d", lp))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if got := echoOnce(t, fmt.Sprintf("127.0.0.1:%d", lp), "forwarded"); got != "echo: forwarded" {
+		t.Fatalf("got %q", got)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("pitlane forward after Ctrl-C: %v (stderr %s)", err, errb.String())
+	}
+	if want := fmt.Sprintf("local port %d is busy", busyPort); !strings.Contains(errb.String(), want) {
+		t.Errorf("stderr %q lacks %q", errb.String(), want)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("Forwarding 127.0.0.1:%d -> %s port 7072", lp, e.name)) {
+		t.Errorf("stdout %q", out.String())
+	}
+}
+
+func TestOpenCommand(t *testing.T) {
+	e := need(t)
+	// VS Code cannot be installed here: a stand-in `code` records how
+	// pitlane runs it.
+	bin := t.TempDir()
+	record := filepath.Join(bin, "args")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + record + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "code"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e.bin, "open", e.name, "--ide", "vscode")
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pitlane open: %v: %s", err, out)
+	}
+	got, _ := os.ReadFile(record)
+	want := "--folder-uri\nvscode-remote://ssh-remote+" + e.host() + e.ws.Folder + "\n"
+	if string(got) != want {
+		t.Fatalf("code ran with %q, want %q", got, want)
+	}
+	// The choice is remembered.
+	r := e.run(t, nil, e.bin, "open", e.name, "--print")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "vscode-remote://ssh-remote+"+e.host()) {
+		t.Fatalf("open --print after --ide vscode: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	// A missing editor is reported in words, with the URL to use by hand.
+	cmd = exec.Command(e.bin, "open", e.name, "--ide", "cursor")
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(e.bin)+string(os.PathListSeparator)+"/usr/bin:/bin")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Cursor is not installed") {
+		t.Fatalf("open with a missing editor: %v: %s", err, out)
+	}
+	r = e.run(t, nil, e.bin, "open", e.name, "--ide", "jetbrains:GO", "--print")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "jetbrains-gateway://connect#") || !strings.Contains(r.stdout, "host="+e.host()) {
+		t.Fatalf("jetbrains --print: %q %q", r.stdout, r.stderr)
+	}
+}
