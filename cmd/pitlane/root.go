@@ -116,10 +116,9 @@ func run(args []string) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	fmt.Fprintf(a.stderr, "pitlane: %v\n", err)
 	if ctx.Err() != nil {
-		fmt.Fprintln(a.stderr, "pitlane: interrupted")
 		return 130
 	}
-	fmt.Fprintf(a.stderr, "pitlane: %v\n", err)
 	return 1
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +47,19 @@ func ID() string {
 // never the user's files. It returns the instance name.
 func Isolate(t *testing.T) string {
 	t.Helper()
+	// Keep Go's caches where they were: a fresh HOME would make every
+	// `go build` start from an empty module cache.
+	goEnvOnce.Do(func() {
+		out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+		if err == nil {
+			goEnv = strings.Split(strings.TrimSpace(string(out)), "\n")
+		}
+	})
+	for i, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		if i < len(goEnv) && goEnv[i] != "" {
+			t.Setenv(k, goEnv[i])
+		}
+	}
 	root := t.TempDir()
 	inst := "test-" + ID()
 	t.Setenv("HOME", filepath.Join(root, "home"))
@@ -57,6 +71,9 @@ func Isolate(t *testing.T) string {
 }
 
 var (
+	goEnvOnce sync.Once
+	goEnv     []string
+
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
