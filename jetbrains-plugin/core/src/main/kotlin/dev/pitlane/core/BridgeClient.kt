@@ -1,5 +1,6 @@
 package dev.pitlane.core
 
+import com.google.gson.JsonElement
 import org.eclipse.lsp4j.jsonrpc.Launcher
 import org.eclipse.lsp4j.jsonrpc.MessageConsumer
 import org.eclipse.lsp4j.jsonrpc.RemoteEndpoint
@@ -109,8 +110,21 @@ class BridgeClient private constructor(
     fun initialize(clientVersion: String? = null): CompletableFuture<InitializeResult> =
         call(server.initialize(InitializeParams(Protocol.VERSION, ClientInfo(Protocol.CLIENT_NAME, clientVersion)))) { it }
 
-    /** Sends shutdown and then the exit notification; the bridge then exits. */
-    fun shutdown(): CompletableFuture<Unit> = call(server.shutdown()) { server.exit() }
+    /** Sends shutdown and then (unless [thenExit] is false) the exit notification; the bridge then exits. */
+    fun shutdown(thenExit: Boolean = true): CompletableFuture<Unit> = call(server.shutdown()) { if (thenExit) server.exit() }
+
+    /** Sends the exit notification. */
+    fun exit() = server.exit()
+
+    /**
+     * Sends a request the typed calls do not cover (a newer method, or
+     * params as they are). The result is lsp4j's decoding of the answer.
+     */
+    fun request(method: String, params: JsonElement?): CompletableFuture<Any?> =
+        call(launcher.remoteEndpoint.request(method, params)) { it }
+
+    /** Sends a notification the typed calls do not cover. */
+    fun notify(method: String, params: JsonElement?) = launcher.remoteEndpoint.notify(method, params)
 
     /** The workspaces, sorted by name. */
     fun list(): CompletableFuture<List<Workspace>> = call(server.list()) { it.workspaces.orEmpty() }

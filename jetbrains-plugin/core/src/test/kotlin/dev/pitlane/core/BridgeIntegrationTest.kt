@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
-import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.MethodOrderer
 import org.junit.jupiter.api.Order
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.TestMethodOrder
 import java.nio.file.Files
 import java.nio.file.Path
-import java.util.UUID
 import java.util.concurrent.CancellationException
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.ExecutionException
@@ -36,12 +34,12 @@ import java.util.concurrent.TimeUnit
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation::class)
 class BridgeIntegrationTest {
-    private val run = UUID.randomUUID().toString().take(8)
-    private val instance = "jbtest-$run"
-    private val nameA = "jb-$run-a"
-    private val nameSlow = "jb-$run-slow"
-    private lateinit var tmp: Path
-    private lateinit var env: Map<String, String>
+    private lateinit var t: TestEnv
+    private val run get() = t.run
+    private val nameA get() = "jb-$run-a"
+    private val nameSlow get() = "jb-$run-slow"
+    private val tmp get() = t.dir
+    private val env get() = t.env
     private lateinit var source: Path
     private lateinit var slowSource: Path
     private lateinit var bridge: BridgeProcess
@@ -53,19 +51,8 @@ class BridgeIntegrationTest {
 
     @BeforeAll
     fun startBridge() {
-        val bin = Repo.binary
-        if (!Files.isExecutable(bin)) {
-            val msg = "no pitlane binary at $bin: build it with `go build -o bin/pitlane ./cmd/pitlane` or set PITLANE_BIN"
-            if (Repo.requireDocker) fail<Unit>(msg)
-            assumeTrue(false, msg)
-        }
-        tmp = Files.createTempDirectory("pitlane-jb-test-")
-        env = mapOf(
-            "PITLANE_INSTANCE" to instance,
-            "XDG_DATA_HOME" to Files.createDirectories(tmp.resolve("data")).toString(),
-            "XDG_CONFIG_HOME" to Files.createDirectories(tmp.resolve("config")).toString(),
-            "HOME" to Files.createDirectories(tmp.resolve("home")).toString(),
-        )
+        val bin = TestEnv.binaryOrSkip()
+        t = TestEnv("jbtest")
         source = copyExample()
         slowSource = Files.createDirectories(tmp.resolve("slow-src"))
         // A build that runs long enough to be cancelled while it runs.
@@ -77,15 +64,8 @@ class BridgeIntegrationTest {
         client.addChangeListener { changes += it; model.apply(it) }
         val info = client.initialize("test").get(30, TimeUnit.SECONDS)
         assertEquals(1, info.protocolVersion)
-
         // The first list tells whether a Docker engine answers.
-        try {
-            client.list().get(60, TimeUnit.SECONDS)
-        } catch (e: ExecutionException) {
-            val be = e.cause as? BridgeException
-            if (be?.code == ErrorCodes.ENGINE_DOWN && !Repo.requireDocker) assumeTrue(false, "no Docker engine answers: ${be.message}")
-            throw e
-        }
+        TestEnv.engineOrSkip(client)
     }
 
     /** A copy of examples/image: its hooks write into the folder, which must not be the repository's. */
@@ -101,21 +81,12 @@ class BridgeIntegrationTest {
 
     @AfterAll
     fun cleanUp() {
-        if (!::bridge.isInitialized) return
-        try {
-            for (name in listOf(nameA, nameSlow)) {
-                runCatching { client.delete(name).get(60, TimeUnit.SECONDS) }
+        if (!::t.isInitialized) return
+        t.use {
+            if (::bridge.isInitialized) {
+                for (name in listOf(nameA, nameSlow)) runCatching { client.delete(name).get(60, TimeUnit.SECONDS) }
+                bridge.stop()
             }
-            bridge.stop()
-        } finally {
-            // Whatever the bridge could not delete: containers of this test's instance.
-            runCatching {
-                val ids = ProcessBuilder("docker", "ps", "-aq", "--filter", "label=dev.pitlane.instance=$instance")
-                    .redirectErrorStream(true).start().let { p -> p.inputStream.bufferedReader().readText().also { p.waitFor() } }
-                    .lines().filter { it.isNotBlank() }
-                if (ids.isNotEmpty()) ProcessBuilder(listOf("docker", "rm", "-f") + ids).inheritIO().start().waitFor()
-            }
-            tmp.toFile().deleteRecursively()
         }
     }
 
