@@ -686,3 +686,44 @@ func TestOpenCommand(t *testing.T) {
 		t.Fatalf("jetbrains --print: %q %q", r.stdout, r.stderr)
 	}
 }
+
+func TestNonRootRemoteUser(t *testing.T) {
+	e := need(t)
+	ctx := context.Background()
+	src := filepath.Join(e.root, "src", "userproject")
+	files := map[string]string{
+		".devcontainer/Dockerfile":        "FROM " + workspace.DefaultImage + "\nRUN useradd -m -s /bin/bash dev\n",
+		".devcontainer/devcontainer.json": `{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "dev"}`,
+	}
+	for name, content := range files {
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := "ssh-user-" + randHex(3)
+	ws, err := e.mgr.Create(ctx, workspace.CreateOptions{Source: src, Name: name})
+	if err != nil {
+		t.Fatalf("creating a workspace with remoteUser dev: %v", err)
+	}
+	t.Cleanup(func() { e.mgr.Delete(context.Background(), name) })
+	host := name + ".pitlane"
+	r := e.ssh(t, host, `echo "$USER|$HOME|$SHELL|$(id -un)|$(pwd)"; touch /tmp/made-by-ssh; stat -c %U /tmp/made-by-ssh`)
+	want := "dev|/home/dev|/bin/bash|dev|" + ws.Folder + "\ndev\n"
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("as the remote user: exit %d, stdout %q (want %q), stderr %q", r.code, r.stdout, want, r.stderr)
+	}
+	// Files written over sftp belong to the remote user and land in
+	// its home for relative paths.
+	local := filepath.Join(t.TempDir(), "f")
+	makeFile(t, local, 1024)
+	if r := e.run(t, nil, "scp", "-F", e.cfg, "-q", local, host+":uploaded"); r.code != 0 {
+		t.Fatalf("scp: %s", r.stderr)
+	}
+	if r := e.ssh(t, host, "stat -c %U ~/uploaded"); r.stdout != "dev\n" {
+		t.Fatalf("owner of the uploaded file: %q %q", r.stdout, r.stderr)
+	}
+}
