@@ -38,25 +38,28 @@ type app struct {
 	// in here).
 	observers []func(workspace.Event)
 
-	once   sync.Once
-	mgr    *workspace.Manager
-	mgrErr error
+	mu  sync.Mutex
+	mgr *workspace.Manager
 	// closers run in reverse order when the process ends.
 	closers []func()
 }
 
-// manager connects to the Docker engine on first use.
+// manager connects to the Docker engine on first use. A failed connection
+// is tried again on the next call, so a long-running bridge recovers once
+// the engine is started.
 func (a *app) manager(ctx context.Context) (*workspace.Manager, error) {
-	a.once.Do(func() {
-		cli, err := docker.New(ctx)
-		if err != nil {
-			a.mgrErr = err
-			return
-		}
-		a.closers = append(a.closers, func() { cli.Close() })
-		a.mgr = workspace.NewManager(cli, workspace.Options{Observer: a.observe})
-	})
-	return a.mgr, a.mgrErr
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.mgr != nil {
+		return a.mgr, nil
+	}
+	cli, err := docker.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { cli.Close() })
+	a.mgr = workspace.NewManager(cli, workspace.Options{Observer: a.observe})
+	return a.mgr, nil
 }
 
 func (a *app) observe(ev workspace.Event) {

@@ -42,6 +42,9 @@ func New(ctx context.Context) (*Client, error) {
 		api.Close()
 		return nil, unreachable(api.DaemonHost(), err)
 	}
+	// Settle the API version now: the client would otherwise negotiate
+	// lazily, unsynchronised, on the first of several concurrent calls.
+	api.NegotiateAPIVersion(pctx)
 	return &Client{api: api}, nil
 }
 

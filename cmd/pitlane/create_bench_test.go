@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pitlane/pitlane/internal/testenv"
+	"github.com/pitlane/pitlane/internal/workspace"
+)
+
+// BenchmarkCreateToExec measures `pitlane create` of a local folder on a
+// cached image until the first `pitlane exec NAME -- true` succeeds, against
+// the floor measured in the same iterations: `docker run -d` of the same
+// image plus `docker exec CONTAINER true`. It reports both medians and their
+// ratio (target: at most 1.3).
+func BenchmarkCreateToExec(b *testing.B) {
+	testenv.Docker(b)
+	bin := testenv.Binary(b)
+	root := b.TempDir()
+	b.Setenv("HOME", filepath.Join(root, "home"))
+	b.Setenv("XDG_DATA_HOME", filepath.Join(root, "data"))
+	b.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
+	b.Setenv("PITLANE_INSTANCE", "bench-"+testenv.ID())
+	b.Setenv("DO_NOT_TRACK", "1")
+	src := filepath.Join(root, "proj")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, ".devcontainer.json"), []byte(`{"image":"`+workspace.DefaultImage+`"}`), 0o644)
+
+	run := func(name string, args ...string) {
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
+	// Warm up both paths once (page cache, first-create set-up).
+	run(bin, "create", src, "--name", "bench-warm", "-q")
+	run(bin, "delete", "--force", "bench-warm")
+
+	var floor, pit []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := testenv.ID()
+		t0 := time.Now()
+		run("docker", "run", "-d", "--name", "bench-floor-"+id, workspace.DefaultImage, "sleep", "infinity")
+		run("docker", "exec", "bench-floor-"+id, "true")
+		floor = append(floor, time.Since(t0))
+
+		name := "bench-" + id
+		t0 = time.Now()
+		run(bin, "create", src, "--name", name, "-q")
+		run(bin, "exec", name, "--", "true")
+		pit = append(pit, time.Since(t0))
+
+		b.StopTimer()
+		run("docker", "rm", "-f", "bench-floor-"+id)
+		run(bin, "delete", "--force", name)
+		b.StartTimer()
+	}
+	f, p := median(floor), median(pit)
+	b.ReportMetric(float64(f.Milliseconds()), "floor-ms")
+	b.ReportMetric(float64(p.Milliseconds()), "pitlane-ms")
+	b.ReportMetric(float64(p)/float64(f), "ratio")
+}
