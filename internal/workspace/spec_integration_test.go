@@ -68,7 +68,10 @@ func TestSpecLifecycleAndFeatures(t *testing.T) {
 	if err == nil && len(cfg.Mounts) > 0 {
 		// The named volume outlives the container: remove it at the end.
 		vol := strings.TrimPrefix(strings.Split(cfg.Mounts[0].Spec, ",")[0], "source=")
-		t.Cleanup(func() { exec.Command("docker", "volume", "rm", "-f", vol).Run() })
+		t.Cleanup(func() {
+			exec.Command("docker", "rm", "-f", workspace.ContainerName(name)).Run()
+			exec.Command("docker", "volume", "rm", "-f", vol).Run()
+		})
 	}
 	if err != nil || string(cfg.PortsAttributes["3000"]) != `{"label":"web"}` || len(cfg.MergedCustomizations["vscode"]) != 1 || cfg.HostRequirements.CPUs != 4096 {
 		t.Errorf("DevcontainerConfig = %+v, %v", cfg, err)
