@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 DEMO     ?= pitlane-demo
 
-.PHONY: help setup build base-image demo demo-clean test test-go test-jetbrains test-vscode e2e-vscode bench lint fmt
+.PHONY: help setup build base-image demo demo-clean test test-go test-jetbrains test-vscode e2e-vscode conformance bench lint fmt
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -31,7 +31,7 @@ demo: ## set up, build, create a workspace from examples/dockerfile and list wor
 demo-clean: ## delete the demo workspace
 	$(BIN) delete --force $(DEMO)
 
-test: setup build test-go test-jetbrains test-vscode ## set up, then run every test (Go, JetBrains core, VS Code extension and e2e)
+test: setup build test-go conformance test-jetbrains test-vscode ## set up, then run every test (Go, spec conformance, JetBrains core, VS Code extension and e2e)
 
 test-go: ## go vet, gofmt check and all Go tests (real Docker engine)
 	$(GO) vet ./...
@@ -47,6 +47,9 @@ test-vscode: build ## the VS Code extension: client tests and the code-server e2
 
 e2e-vscode: ## the VS Code extension in a real VS Code (code-server + Chromium)
 	cd vscode-ext && npm run e2e
+
+conformance: build ## compare workspaces with the reference Dev Containers CLI on the fixtures
+	scripts/conformance.sh
 
 bench: build ## benchmarks, reported as ratios to a baseline measured in the same run
 	$(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./...
