@@ -1,0 +1,51 @@
+package dev.pitlane.core
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertThrows
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import java.util.concurrent.CancellationException
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.atomic.AtomicInteger
+
+class TasksTest {
+    @Test
+    fun `await returns the value, throws the bridge error, and cancels on request`() {
+        assertEquals(3, Tasks.await(CompletableFuture.completedFuture(3), { false }))
+        val failed = CompletableFuture<Int>().apply { completeExceptionally(BridgeException(ErrorCodes.BUSY, "busy")) }
+        assertEquals(ErrorCodes.BUSY, assertThrows(BridgeException::class.java) { Tasks.await(failed, { false }) }.code)
+
+        val pending = CompletableFuture<Int>()
+        val polls = AtomicInteger()
+        assertThrows(CancellationException::class.java) { Tasks.await(pending, { polls.incrementAndGet() > 2 }, pollMillis = 5) }
+        assertTrue(pending.isCancelled, "the call is cancelled, which sends \$/cancelRequest")
+    }
+
+    @Test
+    fun `the IDE to open`() {
+        assertEquals("gateway", Tasks.pickIde("gateway", listOf("vscode", "gateway")))
+        assertEquals("jetbrains-gateway", Tasks.pickIde("zed", listOf("vscode", "jetbrains-gateway")))
+        assertEquals("cursor", Tasks.pickIde("cursor", null))
+        assertNull(Tasks.pickIde(null, listOf("vscode")))
+        assertNull(Tasks.pickIde("", emptyList()))
+    }
+
+    @Test
+    fun `progress text follows the events`() {
+        val p = ProgressText()
+        p.apply(ProgressEvent.Begin("Creating api", null, null, true))
+        assertEquals("Creating api", p.text)
+        p.apply(ProgressEvent.Report("Building image", null, null))
+        assertEquals("Creating api: Building image", p.text)
+        p.apply(ProgressEvent.Report(null, "Step 1/2 : FROM base", 40))
+        assertEquals("Creating api: Building image", p.text)
+        assertEquals("Step 1/2 : FROM base", p.detail)
+        assertEquals(0.4, p.fraction)
+        p.apply(ProgressEvent.End("Created api"))
+        assertEquals("Creating api: Created api", p.text)
+        assertEquals("", p.detail)
+        assertEquals(1.0, p.fraction)
+        assertEquals(listOf("Step 1/2 : FROM base"), p.output)
+    }
+}
