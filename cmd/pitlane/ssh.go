@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/pitlane/pitlane/internal/sshconfig"
 	"github.com/pitlane/pitlane/internal/workspace"
@@ -79,6 +81,11 @@ func runSSH(ctx context.Context, a *app, name string, command []string, opts ssh
 	if opts.forwardAgent {
 		args = append(args, "-A")
 	}
+	if len(command) > 0 && isTerminal(a.stdin) && isTerminal(a.stdout) {
+		// Like `docker exec -it`: a command run from a terminal gets
+		// one (OpenSSH alone would not allocate it for a command).
+		args = append(args, "-t", "-o", "LogLevel=ERROR")
+	}
 	args = append(args, "--", name+"."+workspace.SSHDomain)
 	if len(command) > 0 && command[0] == "--" {
 		command = command[1:]
@@ -102,6 +109,11 @@ func runSSH(ctx context.Context, a *app, name string, command []string, opts ssh
 		return fmt.Errorf("running ssh: %w", err)
 	}
 	return nil
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // shellWord quotes w for a POSIX shell unless it is plainly safe.
