@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"debug/elf"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,7 +269,9 @@ func installAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Wor
 	if isDynamicELF(bin) {
 		fmt.Fprintf(errw, "pitlane: note: %s is dynamically linked, so the agent only runs in images with a compatible C library; build pitlane with CGO_ENABLED=0 to reach any image\n", bin)
 	}
-	staged := agent.StagePath(sum)
+	nonce := make([]byte, 6)
+	rand.Read(nonce)
+	staged := agent.StagePath(sum, hex.EncodeToString(nonce))
 	if err := mgr.CopyFile(ctx, ws.Name, staged, data, 0o755); err != nil {
 		return fmt.Errorf("copying the Pitlane agent into workspace %s: %w", ws.Name, err)
 	}

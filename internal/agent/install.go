@@ -22,8 +22,10 @@ func Path(sum string) string {
 }
 
 // StagePath is where the host copies the binary before it is verified.
-func StagePath(sum string) string {
-	return "/.pitlane-agent-" + sum[:16] + ".part"
+// nonce keeps concurrent first connections from sharing (and racing on)
+// one staged file.
+func StagePath(sum, nonce string) string {
+	return "/.pitlane-agent-" + sum[:16] + "-" + nonce + ".part"
 }
 
 // FileSum returns the hex SHA-256 checksum of a file.

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pitlane/pitlane/internal/agent"
 	"github.com/pitlane/pitlane/internal/docker"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
@@ -582,7 +583,7 @@ func TestDamagedAgentIsNotInstalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := strings.Repeat("ab", 32)
-	stage := "/.pitlane-agent-" + fake[:16] + ".part"
+	stage := agent.StagePath(fake, "test")
 	if err := e.mgr.CopyFile(ctx, e.name, stage, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -725,5 +726,35 @@ func TestNonRootRemoteUser(t *testing.T) {
 	}
 	if r := e.ssh(t, host, "stat -c %U ~/uploaded"); r.stdout != "dev\n" {
 		t.Fatalf("owner of the uploaded file: %q %q", r.stdout, r.stderr)
+	}
+}
+
+// Editors open several connections at once; the first ones into a fresh
+// container all install the agent and must all get in.
+func TestConcurrentFirstConnects(t *testing.T) {
+	e := need(t)
+	ctx := context.Background()
+	if code, err := e.mgr.Exec(ctx, e.name, workspace.ExecOptions{Cmd: []string{"rm", "-rf", "/.pitlane"}, User: "root"}); err != nil || code != 0 {
+		t.Fatalf("removing the agent: %d %v", code, err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := exec.Command("ssh", "-F", e.cfg, e.host(), "echo ok").CombinedOutput()
+			if err != nil || string(out) != "ok\n" {
+				errs <- fmt.Sprintf("%v: %s", err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+	if r := e.ssh(t, e.host(), "ls -a / | grep -c pitlane-agent; ls /.pitlane | wc -l"); r.stdout != "0\n1\n" {
+		t.Errorf("after concurrent installs: staged files and agents %q, want none and one", r.stdout)
 	}
 }
