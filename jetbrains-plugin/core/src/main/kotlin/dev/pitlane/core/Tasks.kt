@@ -93,3 +93,35 @@ class ProgressText {
         }
     }
 }
+
+/** How the IDE carries out a workspace/open answer. */
+sealed class OpenPlan {
+    /** Hand a URL to the desktop (a jetbrains-gateway:// link opens JetBrains Gateway). */
+    data class Browse(val uri: String) : OpenPlan()
+
+    /** Run a command line (for example `code --folder-uri ...`). */
+    data class Run(val argv: List<String>) : OpenPlan()
+
+    /** Nothing to open with; [message] tells the user where to connect by hand. */
+    data class Manual(val message: String) : OpenPlan()
+
+    companion object {
+        // Schemes the desktop does not route to an application: the IDE's own command does it.
+        private val commandFirst = setOf("vscode-remote")
+
+        /**
+         * The bridge's URI when the desktop can open it, else its command,
+         * else what to connect to by hand.
+         */
+        fun of(r: OpenResult): OpenPlan {
+            val uri = r.uri?.takeIf { it.isNotBlank() }
+            val argv = r.command.orEmpty()
+            val scheme = uri?.substringBefore(':', "")?.lowercase()
+            return when {
+                uri != null && (scheme !in commandFirst || argv.isEmpty()) -> Browse(uri)
+                argv.isNotEmpty() -> Run(argv)
+                else -> Manual("Connect over SSH to ${r.sshHost} and open ${r.folder}.")
+            }
+        }
+    }
+}

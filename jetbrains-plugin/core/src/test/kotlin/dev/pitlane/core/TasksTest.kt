@@ -49,3 +49,16 @@ class TasksTest {
         assertEquals(listOf("Step 1/2 : FROM base"), p.output)
     }
 }
+
+class OpenPlanTest {
+    @Test
+    fun `open plans`() {
+        val gw = OpenResult("gateway", uri = "jetbrains-gateway://connect#host=api.pitlane", sshHost = "api.pitlane", folder = "/workspaces/api")
+        assertEquals(OpenPlan.Browse(gw.uri!!), OpenPlan.of(gw))
+        val code = listOf("code", "--folder-uri", "vscode-remote://ssh-remote+api.pitlane/workspaces/api")
+        val vs = OpenResult("vscode", uri = code[2], command = code, sshHost = "api.pitlane", folder = "/workspaces/api")
+        assertEquals(OpenPlan.Run(code), OpenPlan.of(vs))
+        assertEquals(OpenPlan.Browse(code[2]), OpenPlan.of(vs.copy(command = null)))
+        assertEquals(OpenPlan.Manual("Connect over SSH to api.pitlane and open /workspaces/api."), OpenPlan.of(vs.copy(uri = null, command = null)))
+    }
+}

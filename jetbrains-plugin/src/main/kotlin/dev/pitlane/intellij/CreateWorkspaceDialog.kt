@@ -1,0 +1,101 @@
+package dev.pitlane.intellij
+
+import com.intellij.openapi.application.ApplicationManager
+import com.intellij.openapi.application.ModalityState
+import com.intellij.openapi.fileChooser.FileChooserDescriptorFactory
+import com.intellij.openapi.project.Project
+import com.intellij.openapi.ui.ComboBox
+import com.intellij.openapi.ui.DialogWrapper
+import com.intellij.openapi.ui.TextFieldWithBrowseButton
+import com.intellij.openapi.ui.ValidationInfo
+import com.intellij.ui.components.JBLabel
+import com.intellij.ui.components.JBTextField
+import com.intellij.util.ui.FormBuilder
+import dev.pitlane.core.CreateForm
+import dev.pitlane.core.CreateParams
+import javax.swing.DefaultComboBoxModel
+import javax.swing.JButton
+import javax.swing.JComponent
+import javax.swing.JPanel
+import java.awt.BorderLayout
+
+/**
+ * Asks for the source (a git URL or a local folder), the branch, the name
+ * and, when the source has several, which devcontainer.json to use. The
+ * checks are [CreateForm]'s.
+ */
+class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(project) {
+    private val source = TextFieldWithBrowseButton()
+    private val branch = JBTextField()
+    private val name = JBTextField()
+    private val configs = ComboBox(DefaultComboBoxModel(arrayOf(AUTO)))
+    private val findConfigs = JButton("Find Configurations")
+    private val configStatus = JBLabel()
+
+    init {
+        title = "Create Pitlane Workspace"
+        source.addBrowseFolderListener(project, FileChooserDescriptorFactory.createSingleFolderDescriptor().withTitle("Local Folder"))
+        source.textField.toolTipText = "A git URL (https, ssh, git@host:repo) or a folder on this machine"
+        branch.emptyText.text = "the default branch"
+        name.emptyText.text = "derived from the source"
+        findConfigs.addActionListener { lookUpConfigs() }
+        init()
+    }
+
+    override fun createCenterPanel(): JComponent {
+        val configRow = JPanel(BorderLayout(8, 0)).apply {
+            add(configs, BorderLayout.CENTER)
+            add(findConfigs, BorderLayout.EAST)
+        }
+        return FormBuilder.createFormBuilder()
+            .addLabeledComponent("Repository URL or folder:", source)
+            .addLabeledComponent("Branch:", branch)
+            .addLabeledComponent("Workspace name:", name)
+            .addLabeledComponent("Configuration:", configRow)
+            .addComponentToRightColumn(configStatus)
+            .panel
+    }
+
+    override fun getPreferredFocusedComponent(): JComponent = source.textField
+
+    override fun doValidate(): ValidationInfo? {
+        CreateForm.sourceError(source.text)?.let { return ValidationInfo(it, source.textField) }
+        CreateForm.nameError(name.text.trim())?.let { return ValidationInfo(it, name) }
+        return null
+    }
+
+    /** The create params for what was entered; [ide] makes the answer say how to open the workspace. */
+    fun params(ide: String?): CreateParams {
+        val config = (configs.selectedItem as? String)?.takeIf { it != AUTO }
+        return CreateForm.params(source.text, branch.text, name.text, config, ide)
+    }
+
+    /** Asks the bridge for the source's devcontainer.json files and offers them. */
+    private fun lookUpConfigs() {
+        val src = source.text.trim()
+        if (CreateForm.sourceError(src) != null) return
+        configStatus.text = "Looking for devcontainer.json files…"
+        findConfigs.isEnabled = false
+        val modality = ModalityState.stateForComponent(source)
+        PitlaneService.get().session.configs(src).whenComplete { found, error ->
+            ApplicationManager.getApplication().invokeLater({
+                findConfigs.isEnabled = true
+                if (error != null) {
+                    configStatus.text = error.message ?: "Cannot read the source."
+                    return@invokeLater
+                }
+                configs.model = DefaultComboBoxModel((listOf(AUTO) + found).toTypedArray())
+                configStatus.text = when (found.size) {
+                    0 -> "No devcontainer.json: a Dockerfile or Pitlane's default image is used."
+                    1 -> "One configuration found."
+                    else -> "${found.size} configurations found: pick one."
+                }
+                if (found.size > 1) configs.selectedIndex = 1
+            }, modality)
+        }
+    }
+
+    private companion object {
+        const val AUTO = "(found automatically)"
+    }
+}
