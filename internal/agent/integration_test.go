@@ -235,6 +235,10 @@ func TestExitStatus(t *testing.T) {
 	if r := e.ssh(t, e.host(), "true"); r.code != 0 {
 		t.Fatalf("ssh true: exit %d, stderr %q", r.code, r.stderr)
 	}
+	// The image has neither sshd nor curl: the agent needs neither.
+	if r := e.ssh(t, e.host(), "command -v sshd || command -v curl || test -e /usr/sbin/sshd"); r.code == 0 {
+		t.Fatalf("the test image unexpectedly has %q", r.stdout)
+	}
 	if r := e.ssh(t, e.host(), "exit 7"); r.code != 7 {
 		t.Fatalf("ssh 'exit 7': exit %d, want 7 (stderr %q)", r.code, r.stderr)
 	}
