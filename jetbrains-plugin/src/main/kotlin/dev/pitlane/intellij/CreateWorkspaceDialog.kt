@@ -77,22 +77,28 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
         configStatus.text = "Looking for devcontainer.json files…"
         findConfigs.isEnabled = false
         val modality = ModalityState.stateForComponent(source)
-        PitlaneService.get().session.configs(src).whenComplete { found, error ->
-            ApplicationManager.getApplication().invokeLater({
-                findConfigs.isEnabled = true
-                if (error != null) {
-                    configStatus.text = error.message ?: "Cannot read the source."
-                    return@invokeLater
-                }
-                configs.model = DefaultComboBoxModel((listOf(AUTO) + found).toTypedArray())
-                configStatus.text = when (found.size) {
-                    0 -> "No devcontainer.json: a Dockerfile or Pitlane's default image is used."
-                    1 -> "One configuration found."
-                    else -> "${found.size} configurations found: pick one."
-                }
-                if (found.size > 1) configs.selectedIndex = 1
-            }, modality)
+        // The first call may start the bridge process: not on the UI thread.
+        ApplicationManager.getApplication().executeOnPooledThread {
+            PitlaneService.get().session.configs(src).whenComplete { found, error -> showConfigs(found, error, modality) }
         }
+    }
+
+    private fun showConfigs(found: List<String>?, error: Throwable?, modality: ModalityState) {
+        ApplicationManager.getApplication().invokeLater({
+            findConfigs.isEnabled = true
+            if (error != null) {
+                configStatus.text = error.message ?: "Cannot read the source."
+                return@invokeLater
+            }
+            val paths = found.orEmpty()
+            configs.model = DefaultComboBoxModel((listOf(AUTO) + paths).toTypedArray())
+            configStatus.text = when (paths.size) {
+                0 -> "No devcontainer.json: a Dockerfile or Pitlane's default image is used."
+                1 -> "One configuration found."
+                else -> "${paths.size} configurations found: pick one."
+            }
+            if (paths.size > 1) configs.selectedIndex = 1
+        }, modality)
     }
 
     private companion object {

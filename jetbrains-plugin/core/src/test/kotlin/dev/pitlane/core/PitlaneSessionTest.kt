@@ -58,6 +58,22 @@ class PitlaneSessionTest {
                 }
                 assertEquals(ErrorCodes.NOT_FOUND, (e.cause as BridgeException).code)
 
+                // What the IDE's background task does when its indicator is cancelled.
+                val slow = Files.createDirectories(t.dir.resolve("slow"))
+                Files.writeString(slow.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building && sleep 120\n")
+                val building = java.util.concurrent.CountDownLatch(1)
+                val create = session.create(CreateParams(source = slow.toString(), name = "$name-slow")) { ev ->
+                    if (ev is ProgressEvent.Report && ev.output?.contains("building") == true) building.countDown()
+                }
+                org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CancellationException::class.java) {
+                    Tasks.await(create, { building.count == 0L })
+                }
+                val gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(120)
+                while (session.refresh().get(30, TimeUnit.SECONDS).any { it.name == "$name-slow" }) {
+                    assertTrue(System.nanoTime() < gone, "the cancelled create was not cleaned up")
+                    Thread.sleep(200)
+                }
+
                 session.delete(name).get(120, TimeUnit.SECONDS)
                 assertNull(session.model[name])
             }
