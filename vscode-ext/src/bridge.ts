@@ -189,6 +189,7 @@ export class Bridge implements Disposable {
       let settled = false;
       let initError: string | undefined;
       let connectionOf: { dispose(): void } | undefined;
+      let panicLine: string | undefined;
       // Writing to a bridge that died fails with EPIPE; the exit handler reports it.
       proc.stdin?.on('error', (err) => log.warn(`writing to the bridge failed: ${err.message}`));
       proc.once('error', (err: NodeJS.ErrnoException) => {
@@ -239,6 +240,9 @@ export class Bridge implements Disposable {
         for (const line of lines) {
           if (line.trim() !== '') {
             log.info(`[bridge] ${line}`);
+            if (!panicLine && /^(panic|fatal error):/.test(line)) {
+              panicLine = line;
+            }
             this.stderrTail.push(line);
             if (this.stderrTail.length > 5) {
               this.stderrTail.shift();
@@ -252,7 +256,11 @@ export class Bridge implements Disposable {
           this.stderrTail.push(partial);
         }
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-        const last = this.stderrTail[this.stderrTail.length - 1] ?? (initError ? `initialize failed: ${initError}` : undefined);
+        // A Go panic prints its reason first and a stack after it: show the reason.
+        const last =
+          panicLine ??
+          this.stderrTail[this.stderrTail.length - 1] ??
+          (initError ? `initialize failed: ${initError}` : undefined);
         const tail = last ? `: ${last}` : '';
         const reason = `the Pitlane bridge ${how}${tail}`;
         if (!settled) {

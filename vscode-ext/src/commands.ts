@@ -363,7 +363,7 @@ export class Commands {
         await this.fail(`${word} ${name} failed`, err, name);
       }
     } finally {
-      if (node && node.pending === word) {
+      if (node && node.pending === word && this.tree.get(name) === node) {
         this.tree.setPending(node, undefined);
       }
     }

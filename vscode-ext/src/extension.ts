@@ -55,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const tree = new WorkspaceTree(b, log);
   const view = vscode.window.createTreeView('pitlane.workspaces', { treeDataProvider: tree, showCollapseAll: false });
+  tree.message = (text) => (view.message = text);
   context.subscriptions.push(tree, view);
 
   new Commands(context, b, tree, log).register();

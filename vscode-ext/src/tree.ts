@@ -22,16 +22,27 @@ export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vs
   private readonly nodes = new Map<string, WorkspaceNode>();
   private order: string[] = [];
   private loaded: Promise<void> | undefined;
+  private everReady = false;
+  private loadFailed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   readonly onDidChangeTreeData = this.emitter.event;
+  /** Where to show a problem with the whole list (the view's message line). */
+  message: (text: string | undefined) => void = () => undefined;
 
   constructor(private readonly bridge: Bridge, private readonly log: vscode.LogOutputChannel) {
     this.subscriptions.push(
       { dispose: () => this.emitter.dispose() },
       toDisposable(bridge.onDidChange((p) => this.apply(p))),
       // After a restart the list may have changed while no bridge was listening.
-      toDisposable(bridge.onReady(() => this.reload())),
+      toDisposable(
+        bridge.onReady(() => {
+          if (this.everReady || this.loadFailed) {
+            this.reload();
+          }
+          this.everReady = true;
+        }),
+      ),
     );
   }
 
@@ -73,9 +84,15 @@ export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vs
       await this.loaded;
     } catch (err) {
       this.loaded = undefined;
+      this.loadFailed = true;
       this.log.error(`listing workspaces failed: ${errorMessage(err)}`);
+      // A missing or failed bridge has its own welcome text, which a message would hide.
+      const down = this.bridge.state === 'missing' || this.bridge.state === 'failed';
+      this.message(down ? undefined : `Cannot list workspaces: ${errorMessage(err)}`);
       return [];
     }
+    this.loadFailed = false;
+    this.message(undefined);
     return this.order.map((n) => this.nodes.get(n)!).filter((n) => n !== undefined);
   }
 

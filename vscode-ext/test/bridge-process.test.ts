@@ -86,6 +86,21 @@ describe('bridge process', () => {
     }
   });
 
+  it('shows the reason of a panic, not the last line of its stack', async () => {
+    const script = path.join(env.dir, 'panicking-pitlane');
+    fs.writeFileSync(
+      script,
+      '#!/bin/sh\necho "panic: runtime error: nil pointer" >&2\necho "goroutine 6 [running]:" >&2\necho "\tconn.go:69 +0x230" >&2\nexit 2\n',
+      { mode: 0o755 },
+    );
+    const bridge = new Bridge({ command: () => script, clientInfo: { name: 'vscode' }, log: new MemoryLog(), maxRestarts: 0 });
+    try {
+      await assert.rejects(bridge.get(), /exited with status 2: panic: runtime error: nil pointer$/);
+    } finally {
+      await bridge.dispose();
+    }
+  });
+
   it('says when the binary cannot be run', async () => {
     const log = new MemoryLog();
     const missing = path.join(env.dir, 'no-such-pitlane');
