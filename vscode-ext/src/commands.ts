@@ -25,7 +25,7 @@ export class Commands {
     this.build = vscode.window.createOutputChannel('Pitlane Build');
     this.status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
     this.status.command = 'pitlane.showBuildOutput';
-    this.status.tooltip = 'Show the build output';
+    this.status.tooltip = 'Show the build output of the workspace being created';
     context.subscriptions.push(this.build, this.status);
   }
 
@@ -148,7 +148,7 @@ export class Commands {
     await this.remember(params.source);
     this.build.clear();
     this.build.appendLine(`Creating a workspace from ${params.source}${params.branch ? ` (${params.branch})` : ''}`);
-    this.status.text = '$(loading~spin) Pitlane: creating workspace';
+    this.status.text = '$(loading~spin) Pitlane: creating workspace \u00b7 Show Log';
     this.status.show();
     let result;
     try {
