@@ -33,6 +33,8 @@ type Manager interface {
 	Get(ctx context.Context, name string) (*workspace.Workspace, error)
 	LogPath(name string) string
 	Touch(name string) error
+	// Attach runs the workspace's postAttachCommand (on workspace/open).
+	Attach(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error)
 	Watch(ctx context.Context) (<-chan workspace.Event, error)
 	Configs(ctx context.Context, source string) ([]string, error)
 }
@@ -57,6 +59,11 @@ type Telemetry interface {
 	// SetIDEConsent passes the IDE's Pitlane telemetry setting and the
 	// IDE's global telemetry switch; telemetry is on only if both are.
 	SetIDEConsent(settingEnabled, ideTelemetryEnabled bool) error
+	// Enabled reports whether anything is recorded now, after every rule
+	// (environment overrides included) has been applied.
+	Enabled() bool
+	// IDEOpened counts one opening of a workspace in an IDE.
+	IDEOpened(ide string)
 }
 
 // Options configure a Server.

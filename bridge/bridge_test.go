@@ -73,7 +73,13 @@ type fakeTelemetry struct {
 	client       string
 	setting, ide bool
 	err          error
+	opened       []string
 }
+
+// Enabled follows the two switches, as the real recorder does when no
+// environment variable overrides them.
+func (f *fakeTelemetry) Enabled() bool      { return f.setting && f.ide }
+func (f *fakeTelemetry) IDEOpened(i string) { f.opened = append(f.opened, i) }
 
 func (f *fakeTelemetry) SetClient(name string) { f.client = name }
 func (f *fakeTelemetry) SetIDEConsent(s, i bool) error {

@@ -44,6 +44,8 @@ func requireDocker(t testing.TB) *docker.Client {
 // data, config and home folders.
 type engineEnv struct {
 	instance, data, config, home string
+	// extra environment entries, applied last.
+	extra []string
 }
 
 func newEngineEnv(t testing.TB) *engineEnv {
@@ -62,8 +64,9 @@ func newEngineEnv(t testing.TB) *engineEnv {
 
 func (e *engineEnv) environ() []string {
 	env := os.Environ()
-	return append(env, "PITLANE_INSTANCE="+e.instance, "XDG_DATA_HOME="+e.data,
+	env = append(env, "PITLANE_INSTANCE="+e.instance, "XDG_DATA_HOME="+e.data,
 		"XDG_CONFIG_HOME="+e.config, "HOME="+e.home)
+	return append(env, e.extra...)
 }
 
 // manager returns a real Manager for the environment and deletes every

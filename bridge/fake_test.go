@@ -189,6 +189,12 @@ func (f *fakeManager) LogPath(name string) string {
 	return filepath.Join(f.logDir, name, "pitlane.log")
 }
 
+func (f *fakeManager) Attach(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.get(name)
+}
+
 func (f *fakeManager) Touch(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -166,6 +166,16 @@ func (s *Server) open(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 	if err := s.opts.Manager.Touch(p.Name); err != nil {
 		s.log.Warn("cannot record the workspace as used", "workspace", p.Name, "error", err)
 	}
+	if ws.State == workspace.StateRunning {
+		// postAttachCommand runs on every open; a failure is reported
+		// but does not keep the IDE from connecting.
+		if _, err := s.opts.Manager.Attach(ctx, p.Name, nil); err != nil {
+			s.log.Warn("postAttachCommand failed", "workspace", p.Name, "error", err)
+		}
+	}
+	if s.opts.Telemetry != nil {
+		s.opts.Telemetry.IDEOpened(p.IDE)
+	}
 	return res, nil
 }
 
@@ -274,7 +284,7 @@ func (s *Server) setConsent(ctx context.Context, req *jsonrpc2.Request) (any, er
 	if err := s.opts.Telemetry.SetIDEConsent(p.Enabled, p.IDETelemetryEnabled); err != nil {
 		return nil, fmt.Errorf("cannot save the telemetry setting: %w", err)
 	}
-	return protocol.SetConsentResult{Effective: p.Enabled && p.IDETelemetryEnabled}, nil
+	return protocol.SetConsentResult{Effective: s.opts.Telemetry.Enabled()}, nil
 }
 
 func (s *Server) checkIDE(ide string) error {

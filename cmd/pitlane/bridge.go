@@ -196,6 +196,14 @@ func (l *lazyManager) Touch(name string) error {
 	return m.Touch(name)
 }
 
+func (l *lazyManager) Attach(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
+	m, err := l.m()
+	if err != nil {
+		return nil, err
+	}
+	return m.Attach(ctx, name, p)
+}
+
 func (l *lazyManager) Watch(ctx context.Context) (<-chan workspace.Event, error) {
 	m, err := l.m()
 	if err != nil {

@@ -211,3 +211,33 @@ func readAll(r interface{ Read([]byte) (int, error) }) (string, error) {
 		}
 	}
 }
+
+// TestCLICreateOpensIDE creates with --ide vscode and checks that the
+// editor's command line got the workspace's remote folder URI.
+func TestCLICreateOpensIDE(t *testing.T) {
+	c := newCLI(t)
+	bindir := t.TempDir()
+	record := filepath.Join(t.TempDir(), "code-args")
+	os.WriteFile(filepath.Join(bindir, "code"), []byte("#!/bin/sh\necho \"$@\" > "+record+"\n"), 0o755)
+	t.Setenv("PATH", bindir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	src := filepath.Join(t.TempDir(), "webapp")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, ".devcontainer.json"), []byte(`{"image":"pitlane/base:bookworm","postAttachCommand":"touch /tmp/attached"}`), 0o644)
+	name := "ide-" + testenv.ID()
+	if out, errOut, code := c.run("create", src, "--name", name, "--ide", "vscode"); code != 0 {
+		t.Fatalf("create --ide: %d\n%s\n%s", code, out, errOut)
+	}
+	got, err := os.ReadFile(record)
+	if want := "--folder-uri vscode-remote://ssh-remote+" + name + ".pitlane/workspaces/webapp\n"; err != nil || string(got) != want {
+		t.Errorf("code got %q (%v), want %q", got, err, want)
+	}
+	if _, _, code := c.run("exec", name, "--", "test", "-f", "/tmp/attached"); code != 0 {
+		t.Errorf("postAttachCommand did not run on open")
+	}
+	if _, errOut, code := c.run("create", src, "--name", "x-"+testenv.ID(), "--ide", "notepad"); code == 0 || !strings.Contains(errOut, "notepad") {
+		t.Errorf("unknown --ide: %d %s", code, errOut)
+	}
+	if out, _, _ := c.run("list", "--json"); strings.Count(out, `"name"`) != 1 {
+		t.Errorf("an unknown --ide still created a workspace: %s", out)
+	}
+}

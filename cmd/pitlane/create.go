@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pitlane/pitlane/extensions"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
@@ -16,6 +17,7 @@ type createOptions struct {
 	config string
 	quiet  bool
 	json   bool
+	ide    string
 }
 
 func init() { commands = append(commands, newCreateCommand) }
@@ -47,11 +49,17 @@ returns. Build and hook output is also kept for 'pitlane logs NAME'.`,
 	f.StringVar(&opts.config, "config", "", "devcontainer.json to use, relative to the source")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "show steps only, not build and hook output")
 	f.BoolVar(&opts.json, "json", false, "print the created workspace as JSON on stdout")
+	f.StringVar(&opts.ide, "ide", "", "open the workspace in this editor when it is ready (see `pitlane open --help`)")
 	return cmd
 }
 
 func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error {
 	ctx := cmd.Context()
+	if opts.ide != "" {
+		if _, err := extensions.Lookup(opts.ide); err != nil {
+			return err
+		}
+	}
 	m, err := a.manager(ctx)
 	if err != nil {
 		return err
@@ -73,7 +81,15 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 	if opts.json {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(ws)
+		if err := enc.Encode(ws); err != nil {
+			return err
+		}
+	}
+	if opts.ide != "" {
+		return openWorkspace(ctx, a, ws, openOptions{ide: opts.ide})
+	}
+	if opts.json {
+		return nil
 	}
 	fmt.Fprintf(a.stdout, "Workspace %s is running (folder %s).\n", ws.Name, ws.Folder)
 	fmt.Fprintf(a.stdout, "  pitlane exec %s -- CMD     run a command in it\n", ws.Name)

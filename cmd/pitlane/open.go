@@ -128,12 +128,20 @@ func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts op
 		}
 		argv = t.Command
 	}
+	if mgr, err := a.manager(ctx); err == nil {
+		// postAttachCommand runs on every open; its failure is shown but
+		// does not keep the editor away.
+		if _, err := mgr.Attach(ctx, ws.Name, newStepPrinter(a.stderr, false)); err != nil {
+			fmt.Fprintf(a.stderr, "pitlane: warning: %v\n", err)
+		}
+	}
 	fmt.Fprintf(a.stdout, "Opening %s in %s (%s:%s)\n", ws.Name, ide.Name, host, ws.Folder)
 	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	c.Stdout, c.Stderr = a.stderr, a.stderr
 	if err := c.Run(); err != nil {
 		return fmt.Errorf("running %s: %w", argv[0], err)
 	}
+	recorderOf(a).IDEOpened(ide.ID)
 	return nil
 }
 

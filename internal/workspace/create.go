@@ -499,12 +499,11 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")
 		}
 	}
-	if err := m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseReady, ""; mk.LastUsed = time.Now().UTC() }); err != nil {
+	if err := m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseReady, "" }); err != nil {
 		return nil, kind, err
 	}
 	p.Step("")
 	ws.State = StateRunning
-	ws.LastUsedAt = time.Now().UTC()
 	return ws, kind, nil
 }
 

@@ -103,6 +103,9 @@ func TestCreateLocalFolderLifecycle(t *testing.T) {
 	if ws.State != workspace.StateRunning || ws.ConfigKind != workspace.KindDevcontainer || !ws.Source.Local {
 		t.Errorf("workspace = %+v", ws)
 	}
+	if !ws.LastUsedAt.IsZero() {
+		t.Errorf("a workspace nobody used yet has lastUsedAt %v", ws.LastUsedAt)
+	}
 	wantFolder := "/workspaces/" + filepath.Base(src)
 	if ws.Folder != wantFolder || ws.SSHHost != name+".pitlane" {
 		t.Errorf("folder %q host %q", ws.Folder, ws.SSHHost)
@@ -124,6 +127,9 @@ func TestCreateLocalFolderLifecycle(t *testing.T) {
 	}
 	if _, code := execOut(t, m, name, "sh", "-c", "exit 7"); code != 7 {
 		t.Errorf("exit code = %d, want 7", code)
+	}
+	if got, err := m.Get(ctx, name); err != nil || got.LastUsedAt.IsZero() {
+		t.Errorf("exec did not record the workspace as used: %+v %v", got, err)
 	}
 
 	// Labels make the workspace findable with plain docker.

@@ -66,7 +66,6 @@ func (m *Manager) Start(ctx context.Context, name string, prog Progress) (*Works
 		if mk.Phase == phaseError {
 			mk.Phase, mk.Error = phaseReady, ""
 		}
-		mk.LastUsed = time.Now().UTC()
 	})
 	p.Step("")
 	ws, err = m.Get(ctx, name)
