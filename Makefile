@@ -14,8 +14,8 @@ help: ## list the targets
 setup: ## install and start what builds and tests need (Docker engine, base image, packages)
 	scripts/setup.sh
 
-build: ## build bin/pitlane
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pitlane
+build: ## build bin/pitlane (static, so the same file runs as the agent in containers)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pitlane
 
 base-image: ## build the default base image offline (pitlane/base:bookworm)
 	scripts/base-image.sh
@@ -52,7 +52,12 @@ conformance: build ## compare workspaces with the reference Dev Containers CLI o
 	scripts/conformance.sh
 
 bench: build ## benchmarks, reported as ratios to a baseline measured in the same run
-	$(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./...
+	$(GO) test -run '^$$' -bench CreateToExec -benchtime 7x ./cmd/pitlane
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/agent
+	$(GO) test -run '^$$' -bench ListRoundTrip -benchtime 3000x ./bridge
+	$(GO) test -run '^$$' -bench 'StartToInitialize|IdleRSS' -benchtime 5x ./bridge
+	$(GO) test -run '^$$' -bench Flush -benchtime 40x ./telemetry
+	$(GO) test -run '^$$' -bench TelemetryCommand -benchtime 10x ./cmd/pitlane
 
 lint: ## go vet and gofmt
 	$(GO) vet ./...

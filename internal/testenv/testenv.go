@@ -91,6 +91,7 @@ func Binary(t testing.TB) string {
 		binPath = filepath.Join(dir, "pitlane")
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/pitlane")
 		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = &buildError{out: string(out), err: err}
 		}
