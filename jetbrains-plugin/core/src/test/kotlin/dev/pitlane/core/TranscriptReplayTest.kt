@@ -224,7 +224,10 @@ class TranscriptReplayTest {
                     val tid = params!!.asJsonObject["id"].asString
                     val call = calls[tid] ?: fail("$file:$line: cancel of a request that was not a typed call")
                     call.cancelled = true
-                    assertTrue(call.future.cancel(true), "$file:$line: the call had already ended")
+                    if (!call.future.cancel(true)) {
+                        val outcome = runCatching { call.future.get() }.fold({ "result $it" }, { "error $it" })
+                        fail<Unit>("$file:$line: the call had already ended before the cancel: $outcome")
+                    }
                 }
                 else -> client.notify(method, params)
             }
