@@ -2,6 +2,7 @@ package dev.pitlane.intellij
 
 import com.intellij.execution.configurations.GeneralCommandLine
 import com.intellij.ide.BrowserUtil
+import com.intellij.openapi.application.ApplicationInfo
 import com.intellij.openapi.application.ApplicationManager
 import com.intellij.openapi.progress.ProcessCanceledException
 import com.intellij.openapi.progress.ProgressIndicator
@@ -64,10 +65,11 @@ object Background {
         }.queue()
     }
 
-    /** The IDE to open workspaces in: the setting, if the bridge offers it, else a JetBrains one. */
+    /** The IDE to open workspaces in: the setting, if the bridge offers it, else this IDE's product through Gateway. */
     fun ide(): String? {
         val offered = (PitlaneService.get().session.status as? SessionStatus.Ready)?.info?.ides
-        return Tasks.pickIde(PitlaneSettings.get().state.defaultIde, offered)
+        val product = runCatching { ApplicationInfo.getInstance().build.productCode }.getOrNull()
+        return Tasks.pickIde(PitlaneSettings.get().state.defaultIde, offered, product)
     }
 
     /** Carries out a workspace/open answer. */

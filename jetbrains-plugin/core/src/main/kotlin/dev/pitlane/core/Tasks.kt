@@ -32,13 +32,16 @@ object Tasks {
 
     /**
      * Which IDE to ask workspace/open for: the configured one when the bridge
-     * offers it, else the first JetBrains one it offers, else null (the
-     * bridge's default).
+     * offers it; else the running JetBrains product through Gateway
+     * ("jetbrains:GO" in GoLand) when offered; else plain "jetbrains" when the
+     * bridge offers any JetBrains product; else null (the bridge's default).
+     * [productCode] is the running IDE's product code (IU, IC, GO, PY, ...).
      */
-    fun pickIde(configured: String?, offered: List<String>?): String? {
+    fun pickIde(configured: String?, offered: List<String>?, productCode: String? = null): String? {
         val ides = offered.orEmpty()
         if (!configured.isNullOrBlank() && (ides.isEmpty() || configured in ides)) return configured
-        return ides.firstOrNull { it.contains("jetbrains", ignoreCase = true) || it.contains("gateway", ignoreCase = true) }
+        if (productCode != null) ides.firstOrNull { it.equals("jetbrains:$productCode", ignoreCase = true) }?.let { return it }
+        return if (ides.any { it.startsWith("jetbrains", ignoreCase = true) }) "jetbrains" else null
     }
 }
 

@@ -43,6 +43,7 @@ class BridgeIntegrationTest {
     private lateinit var source: Path
     private lateinit var slowSource: Path
     private lateinit var bridge: BridgeProcess
+    private var ides: List<String> = emptyList()
     private val stderr = CopyOnWriteArrayList<String>()
     private val changes = LinkedBlockingQueue<DidChangeParams>()
     private val incoming = CopyOnWriteArrayList<String>()
@@ -64,6 +65,7 @@ class BridgeIntegrationTest {
         client.addChangeListener { changes += it; model.apply(it) }
         val info = client.initialize("test").get(30, TimeUnit.SECONDS)
         assertEquals(1, info.protocolVersion)
+        ides = info.ides.orEmpty()
         // The first list tells whether a Docker engine answers.
         TestEnv.engineOrSkip(client)
     }
@@ -139,6 +141,12 @@ class BridgeIntegrationTest {
         val open = client.open(nameA).get(30, TimeUnit.SECONDS)
         assertEquals("$nameA.pitlane", open.sshHost)
         assertEquals(ws.folder, open.folder)
+        // What the plugin asks for in GoLand: Gateway over the workspace's SSH host.
+        val ide = Tasks.pickIde(null, ides, "GO")
+        assertEquals("jetbrains:GO", ide, "the bridge offers $ides")
+        val plan = OpenPlan.of(client.open(nameA, ide).get(30, TimeUnit.SECONDS))
+        val uri = (plan as? OpenPlan.Browse)?.uri ?: fail("expected a Gateway link, got $plan")
+        assertTrue(uri.startsWith("jetbrains-gateway://connect#") && uri.contains("host=$nameA.pitlane"), uri)
     }
 
     @Test

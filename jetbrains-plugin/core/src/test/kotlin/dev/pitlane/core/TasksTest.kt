@@ -24,11 +24,14 @@ class TasksTest {
 
     @Test
     fun `the IDE to open`() {
-        assertEquals("gateway", Tasks.pickIde("gateway", listOf("vscode", "gateway")))
-        assertEquals("jetbrains-gateway", Tasks.pickIde("zed", listOf("vscode", "jetbrains-gateway")))
+        val offered = listOf("vscode", "cursor", "jetbrains:CL", "jetbrains:GO", "jetbrains:IU", "zed", "terminal")
+        assertEquals("zed", Tasks.pickIde("zed", offered, "GO"))
+        assertEquals("jetbrains:GO", Tasks.pickIde(null, offered, "GO"))
+        assertEquals("jetbrains:GO", Tasks.pickIde("emacs", offered, "GO"), "a setting the bridge does not offer is passed over")
+        assertEquals("jetbrains", Tasks.pickIde("", offered, "XX"))
+        assertEquals("jetbrains", Tasks.pickIde(null, offered))
         assertEquals("cursor", Tasks.pickIde("cursor", null))
-        assertNull(Tasks.pickIde(null, listOf("vscode")))
-        assertNull(Tasks.pickIde("", emptyList()))
+        assertNull(Tasks.pickIde(null, listOf("vscode"), "IU"))
     }
 
     @Test
