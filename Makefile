@@ -39,7 +39,7 @@ test-go: ## go vet, gofmt check and all Go tests (real Docker engine)
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-jetbrains: build ## the JetBrains plugin's core, against the real bridge
-	mvn -B -q -f jetbrains-plugin/core/pom.xml verify
+	mvn -B -ntp -f jetbrains-plugin/core/pom.xml verify
 
 test-vscode: build ## the VS Code extension: client tests and the code-server e2e
 	cd vscode-ext && npm ci --no-audit --no-fund && npm run build && npm test
