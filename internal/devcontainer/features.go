@@ -1,6 +1,7 @@
 package devcontainer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -53,11 +54,14 @@ func IsLocalFeature(ref string) bool {
 	return strings.HasPrefix(ref, "./") || strings.HasPrefix(ref, "../")
 }
 
+// FetchFeature returns the folder of a feature that a registry holds,
+// fetching it when needed; FeatureFetcher.Fetch is one.
+type FetchFeature func(ctx context.Context, ref string) (dir string, err error)
+
 // LoadFeatures reads the features a config asks for. configDir is the
-// folder of the devcontainer.json, against which local references resolve.
-// Features from registries are not supported yet and give an error that
-// says so.
-func LoadFeatures(cfg *Config, configDir string) ([]*Feature, error) {
+// folder of the devcontainer.json, against which local references resolve;
+// fetch brings features named by registry reference (nil refuses them).
+func LoadFeatures(ctx context.Context, cfg *Config, configDir string, fetch FetchFeature) ([]*Feature, error) {
 	refs := make([]string, 0, len(cfg.Features))
 	for ref := range cfg.Features {
 		refs = append(refs, ref)
@@ -65,10 +69,20 @@ func LoadFeatures(cfg *Config, configDir string) ([]*Feature, error) {
 	sort.Strings(refs)
 	var out []*Feature
 	for _, ref := range refs {
+		dir := filepath.Join(configDir, filepath.FromSlash(ref))
 		if !IsLocalFeature(ref) {
-			return nil, fmt.Errorf("feature %q: only local features (\"./folder\" beside devcontainer.json) are supported; copy the feature's folder into the .devcontainer folder and name it as ./FOLDER", ref)
+			if _, err := ParseFeatureRef(ref); err != nil {
+				return nil, err
+			}
+			if fetch == nil {
+				return nil, fmt.Errorf("feature %q: features from registries cannot be fetched here", ref)
+			}
+			var err error
+			if dir, err = fetch(ctx, ref); err != nil {
+				return nil, err
+			}
 		}
-		f, err := loadFeature(ref, filepath.Join(configDir, filepath.FromSlash(ref)), cfg.Features[ref])
+		f, err := loadFeature(ref, dir, cfg.Features[ref])
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package devcontainer
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -293,7 +294,7 @@ func TestLoadFeatures(t *testing.T) {
 	}`)
 	write("greet/install.sh", "#!/bin/sh\n")
 	cfg := &Config{Features: map[string]json.RawMessage{"./greet": json.RawMessage(`{"loud": true, "extra": "x y"}`)}}
-	fs, err := LoadFeatures(cfg, dir)
+	fs, err := LoadFeatures(context.Background(), cfg, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,10 +302,23 @@ func TestLoadFeatures(t *testing.T) {
 	if len(fs) != 1 || !reflect.DeepEqual(fs[0].Values, want) || fs[0].Meta.ID != "greet" || fs[0].Meta.ContainerEnv["GREETED"] != "yes" {
 		t.Fatalf("features = %+v", fs[0])
 	}
-	if _, err := LoadFeatures(&Config{Features: map[string]json.RawMessage{"ghcr.io/devcontainers/features/go:1": nil}}, dir); err == nil || !strings.Contains(err.Error(), "local") {
-		t.Errorf("registry feature: %v", err)
+	if _, err := LoadFeatures(context.Background(), &Config{Features: map[string]json.RawMessage{"ghcr.io/devcontainers/features/go:1": nil}}, dir, nil); err == nil || !strings.Contains(err.Error(), "registries") {
+		t.Errorf("registry feature without a fetcher: %v", err)
 	}
-	if _, err := LoadFeatures(&Config{Features: map[string]json.RawMessage{"./nope": nil}}, dir); err == nil {
+	// A registry feature loads from the folder the fetcher gives.
+	var asked []string
+	fetch := func(_ context.Context, ref string) (string, error) {
+		asked = append(asked, ref)
+		return filepath.Join(dir, "greet"), nil
+	}
+	rfs, err := LoadFeatures(context.Background(), &Config{Features: map[string]json.RawMessage{"example.com/f/greet:1": json.RawMessage(`{"greeting": "hey"}`)}}, dir, fetch)
+	if err != nil || len(rfs) != 1 || rfs[0].Ref != "example.com/f/greet:1" || rfs[0].Values[0] != "GREETING=hey" || !reflect.DeepEqual(asked, []string{"example.com/f/greet:1"}) {
+		t.Fatalf("registry feature: %v %+v %v", err, rfs, asked)
+	}
+	if _, err := LoadFeatures(context.Background(), &Config{Features: map[string]json.RawMessage{"greet": nil}}, dir, fetch); err == nil || !strings.Contains(err.Error(), "registry") {
+		t.Errorf("bare name: %v", err)
+	}
+	if _, err := LoadFeatures(context.Background(), &Config{Features: map[string]json.RawMessage{"./nope": nil}}, dir, nil); err == nil {
 		t.Error("missing feature folder gave no error")
 	}
 	ctx := t.TempDir()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
 	"github.com/pitlane/pitlane/internal/source"
@@ -61,7 +62,11 @@ func (m *Manager) ResolveConfig(ctx context.Context, src, configPath string) (*R
 	if err != nil {
 		return nil, err
 	}
-	r, err := m.resolve(source.BaseName(src), local, pl)
+	r, err := m.resolve(ctx, source.BaseName(src), local, pl, func(line string) {
+		if strings.HasPrefix(line, "warning:") {
+			warnings = append(warnings, line)
+		}
+	})
 	if err != nil {
 		return nil, configErr(pl, err)
 	}

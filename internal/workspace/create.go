@@ -224,7 +224,9 @@ type resolved struct {
 
 // resolve substitutes the host-side variables and checks everything that
 // can be checked before building.
-func (m *Manager) resolve(name, local string, pl *plan) (*resolved, error) {
+// Features named by registry reference are fetched (or taken from the
+// cache) here; log receives what the fetcher reports.
+func (m *Manager) resolve(ctx context.Context, name, local string, pl *plan, log func(string)) (*resolved, error) {
 	r := &resolved{plan: pl, configDir: local}
 	if pl.configPath != "" {
 		r.configDir = filepath.Dir(filepath.Join(local, pl.configPath))
@@ -268,7 +270,8 @@ func (m *Manager) resolve(name, local string, pl *plan) (*resolved, error) {
 		return nil, fmt.Errorf("waitFor %q is not a lifecycle command name (onCreateCommand, updateContentCommand, postCreateCommand, postStartCommand, postAttachCommand)", cfg.WaitFor)
 	}
 	if len(cfg.Features) > 0 {
-		fs, err := devcontainer.LoadFeatures(cfg, r.configDir)
+		fetcher := m.featureFetcher(log)
+		fs, err := devcontainer.LoadFeatures(ctx, cfg, r.configDir, fetcher.Fetch)
 		if err != nil {
 			return nil, err
 		}
@@ -277,6 +280,12 @@ func (m *Manager) resolve(name, local string, pl *plan) (*resolved, error) {
 		}
 	}
 	return r, nil
+}
+
+// featureFetcher fetches features from registries into the cache under
+// the data folder (features/), shared by all workspaces.
+func (m *Manager) featureFetcher(log func(string)) *devcontainer.FeatureFetcher {
+	return &devcontainer.FeatureFetcher{Dir: filepath.Join(m.opts.DataDir, "features"), Log: log}
 }
 
 // toDockerMount converts an entry of "mounts".
@@ -308,7 +317,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if pl.configPath != "" {
 		p.Output("using " + pl.configPath)
 	}
-	r, err := m.resolve(name, local, pl)
+	r, err := m.resolve(ctx, name, local, pl, p.Output)
 	if err != nil {
 		return nil, kind, inStep("config", configErr(pl, err))
 	}
