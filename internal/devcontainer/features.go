@@ -69,26 +69,51 @@ func LoadFeatures(ctx context.Context, cfg *Config, configDir string, fetch Fetc
 	sort.Strings(refs)
 	var out []*Feature
 	for _, ref := range refs {
-		dir := filepath.Join(configDir, filepath.FromSlash(ref))
-		if !IsLocalFeature(ref) {
-			if _, err := ParseFeatureRef(ref); err != nil {
-				return nil, err
-			}
-			if fetch == nil {
-				return nil, fmt.Errorf("feature %q: features from registries cannot be fetched here", ref)
-			}
-			var err error
-			if dir, err = fetch(ctx, ref); err != nil {
-				return nil, err
-			}
-		}
-		f, err := loadFeature(ref, dir, cfg.Features[ref])
+		f, err := loadAnyFeature(ctx, ref, configDir, cfg.Features[ref], fetch)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, f)
 	}
+	// A feature's dependsOn may name registry features the config does
+	// not list: they are fetched too, with the options dependsOn gives.
+	for i := 0; i < len(out); i++ {
+		deps := make([]string, 0, len(out[i].DependsOn))
+		for d := range out[i].DependsOn {
+			deps = append(deps, d)
+		}
+		sort.Strings(deps)
+		for _, d := range deps {
+			if IsLocalFeature(d) || findFeature(out, d) != nil {
+				continue
+			}
+			f, err := loadAnyFeature(ctx, d, configDir, out[i].DependsOn[d], fetch)
+			if err != nil {
+				return nil, fmt.Errorf("feature %q depends on it: %w", out[i].Ref, err)
+			}
+			out = append(out, f)
+		}
+	}
 	return out, nil
+}
+
+// loadAnyFeature loads a local feature from its folder or a registry
+// feature through fetch.
+func loadAnyFeature(ctx context.Context, ref, configDir string, given json.RawMessage, fetch FetchFeature) (*Feature, error) {
+	dir := filepath.Join(configDir, filepath.FromSlash(ref))
+	if !IsLocalFeature(ref) {
+		if _, err := ParseFeatureRef(ref); err != nil {
+			return nil, err
+		}
+		if fetch == nil {
+			return nil, fmt.Errorf("feature %q: features from registries cannot be fetched here", ref)
+		}
+		var err error
+		if dir, err = fetch(ctx, ref); err != nil {
+			return nil, err
+		}
+	}
+	return loadFeature(ref, dir, given)
 }
 
 func loadFeature(ref, dir string, given json.RawMessage) (*Feature, error) {

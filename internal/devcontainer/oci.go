@@ -53,7 +53,15 @@ func ParseFeatureRef(ref string) (FeatureRef, error) {
 	if strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://") {
 		return FeatureRef{}, fmt.Errorf("feature %q: features from tarball URLs are not supported; publish it to an OCI registry or copy its folder beside devcontainer.json as ./FOLDER", ref)
 	}
-	r, err := registry.ParseReference(strings.ToLower(ref))
+	// Registry and repository names are case-insensitive here (the
+	// registries want lower case); a tag keeps its case.
+	name, rest := ref, ""
+	if i := strings.IndexByte(ref, '@'); i >= 0 {
+		name, rest = ref[:i], ref[i:]
+	} else if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		name, rest = ref[:i], ref[i:]
+	}
+	r, err := registry.ParseReference(strings.ToLower(name) + rest)
 	if err != nil {
 		return FeatureRef{}, fmt.Errorf("feature %q is neither a local folder (./NAME) nor a registry reference (REGISTRY/NAMESPACE/ID:VERSION): %w", ref, err)
 	}
@@ -170,8 +178,9 @@ func (f *FeatureFetcher) fetch(ctx context.Context, r FeatureRef) (string, error
 		}
 		cred = credentials.Credential(store)
 	}
-	repo.Client = &auth.Client{Client: client, Cache: auth.NewCache(), Credential: cred}
-	repo.Client.(*auth.Client).SetUserAgent("pitlane")
+	ac := &auth.Client{Client: client, Cache: auth.NewCache(), Credential: cred}
+	ac.SetUserAgent("pitlane")
+	repo.Client = ac
 
 	f.log("Fetching feature %s", r)
 	desc, rc, err := repo.FetchReference(ctx, r.Reference())

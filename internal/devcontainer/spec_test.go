@@ -315,6 +315,18 @@ func TestLoadFeatures(t *testing.T) {
 	if err != nil || len(rfs) != 1 || rfs[0].Ref != "example.com/f/greet:1" || rfs[0].Values[0] != "GREETING=hey" || !reflect.DeepEqual(asked, []string{"example.com/f/greet:1"}) {
 		t.Fatalf("registry feature: %v %+v %v", err, rfs, asked)
 	}
+	// dependsOn brings in a registry feature the config does not list,
+	// with the options it gives.
+	write("needs/devcontainer-feature.json", `{"id": "needs", "dependsOn": {"example.com/f/greet:1": {"greeting": "dep"}}}`)
+	write("needs/install.sh", "#!/bin/sh\n")
+	asked = nil
+	rfs, err = LoadFeatures(context.Background(), &Config{Features: map[string]json.RawMessage{"./needs": nil}}, dir, fetch)
+	if err != nil || len(rfs) != 2 || rfs[1].Ref != "example.com/f/greet:1" || rfs[1].Values[0] != "GREETING=dep" {
+		t.Fatalf("dependsOn fetch: %v %+v", err, rfs)
+	}
+	if ordered, err := OrderFeatures(rfs, nil); err != nil || ordered[0].Ref != "example.com/f/greet:1" {
+		t.Errorf("order: %v %v", ordered, err)
+	}
 	if _, err := LoadFeatures(context.Background(), &Config{Features: map[string]json.RawMessage{"greet": nil}}, dir, fetch); err == nil || !strings.Contains(err.Error(), "registry") {
 		t.Errorf("bare name: %v", err)
 	}
