@@ -14,6 +14,7 @@ need=(
   "ssh:openssh-client"
   "ssh-agent:openssh-client"
   "mvn:maven"
+  "docker-registry:docker-registry"
   "npm:npm"
 )
 missing=()
