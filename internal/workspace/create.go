@@ -494,8 +494,15 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("container", m.engineErr(err))
 	}
 	merged = containerResolve(merged, c.Env)
-	m.patchProfile(ctx, id)
-	henv, err := m.remoteEnv(ctx, ws, c.Env, merged)
+	// The profile patch needs root: it shares the probe's exec when the
+	// remote user is root, and costs an exec of its own otherwise.
+	prelude := ""
+	if isRoot(ws.RemoteUser) {
+		prelude = profilePatch
+	} else {
+		m.patchProfile(ctx, id)
+	}
+	henv, err := m.remoteEnvAfter(ctx, ws, c.Env, merged, prelude)
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrHookFailed, err))
 	}
@@ -521,10 +528,14 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 // PATH changes (as other dev container tools do). A missing file or a
 // failure changes nothing.
 func (m *Manager) patchProfile(ctx context.Context, id string) {
-	_, _ = m.d.Exec(ctx, id, docker.ExecSpec{
-		User: "root",
-		Cmd:  []string{"/bin/sh", "-c", `[ -f /etc/profile ] && sed -i -E 's/((^|\s)PATH=)([^\$]*)$/\1${PATH:-\3}/g' /etc/profile || true`},
-	})
+	_, _ = m.d.Exec(ctx, id, docker.ExecSpec{User: "root", Cmd: []string{"/bin/sh", "-c", profilePatch}})
+}
+
+const profilePatch = `[ -f /etc/profile ] && sed -i -E 's/((^|\s)PATH=)([^\$]*)$/\1${PATH:-\3}/g' /etc/profile || true`
+
+// isRoot reports whether a user name or id is the superuser.
+func isRoot(user string) bool {
+	return user == "" || user == "root" || user == "0" || strings.HasPrefix(user, "0:") || strings.HasPrefix(user, "root:")
 }
 
 func configErr(pl *plan, err error) error {

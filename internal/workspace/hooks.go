@@ -124,33 +124,32 @@ const probeMark = "__pitlane_env_probe__"
 
 // probeEnv returns the environment that the remote user's shell sets up,
 // as userEnvProbe asks (default: a login interactive shell). It is nil
-// for "none".
-func (m *Manager) probeEnv(ctx context.Context, id, user, mode string) (map[string]string, error) {
+// for "none". prelude, if not empty, is shell code run first in the same
+// process; it saves a round trip when the caller has set-up work to do as
+// the same user.
+func (m *Manager) probeEnv(ctx context.Context, id, user, mode, prelude string) (map[string]string, error) {
 	if mode == "" {
 		mode = "loginInteractiveShell"
 	}
 	if mode == "none" {
+		if prelude != "" {
+			_, _ = m.d.Exec(ctx, id, docker.ExecSpec{Cmd: []string{"/bin/sh", "-c", prelude}, User: user})
+		}
 		return nil, nil
 	}
 	flags, ok := probeModes[mode]
 	if !ok {
 		return nil, fmt.Errorf("userEnvProbe %q is not one of none, loginShell, interactiveShell, loginInteractiveShell", mode)
 	}
-	var sh strings.Builder
-	_, _ = m.d.Exec(ctx, id, docker.ExecSpec{
-		Cmd:    []string{"/bin/sh", "-c", `s=$(getent passwd "$1" | cut -d: -f7); [ -x "$s" ] || s=/bin/sh; echo "$s"`, "-", user},
-		User:   "root",
-		Stdout: &sh,
-	})
-	shell := strings.TrimSpace(sh.String())
-	if shell == "" {
-		shell = "/bin/sh"
-	}
+	// One exec: find the user's login shell in the user database (any
+	// user may read it), then let that shell print its environment.
+	script := prelude + "\n" + `s=$(getent passwd "$(id -un 2>/dev/null)" 2>/dev/null | cut -d: -f7); [ -x "$s" ] || s=/bin/sh
+exec "$s" ` + flags + ` 'printf %s ` + probeMark + `; cat /proc/self/environ; printf %s ` + probeMark + `'`
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
 	_, err := m.d.Exec(pctx, id, docker.ExecSpec{
-		Cmd:    []string{shell, flags, "printf %s " + probeMark + "; cat /proc/self/environ; printf %s " + probeMark},
+		Cmd:    []string{"/bin/sh", "-c", script},
 		User:   user,
 		Stdout: &out,
 	})
@@ -159,7 +158,7 @@ func (m *Manager) probeEnv(ctx context.Context, id, user, mode string) (map[stri
 	}
 	parts := strings.Split(out.String(), probeMark)
 	if len(parts) < 3 {
-		return nil, fmt.Errorf("probing the environment of %s's shell %s gave no result", user, shell)
+		return nil, fmt.Errorf("probing the environment of %s's shell gave no result", user)
 	}
 	env := map[string]string{}
 	for _, kv := range strings.Split(parts[1], "\x00") {
@@ -205,10 +204,16 @@ func (m *Manager) loadUserEnv(name, id string) (map[string]string, bool) {
 // the container's environment). It probes once per container and keeps
 // the result.
 func (m *Manager) remoteEnv(ctx context.Context, ws *Workspace, containerEnv []string, cfg *devcontainer.Config) ([]string, error) {
+	return m.remoteEnvAfter(ctx, ws, containerEnv, cfg, "")
+}
+
+// remoteEnvAfter is remoteEnv with prelude run (as the remote user) in the
+// probing process, if a probe is needed.
+func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEnv []string, cfg *devcontainer.Config, prelude string) ([]string, error) {
 	probed, ok := m.loadUserEnv(ws.Name, ws.ContainerID)
 	if !ok {
 		var err error
-		probed, err = m.probeEnv(ctx, ws.ContainerID, ws.RemoteUser, cfg.UserEnvProbe)
+		probed, err = m.probeEnv(ctx, ws.ContainerID, ws.RemoteUser, cfg.UserEnvProbe, prelude)
 		if err != nil {
 			return nil, err
 		}

@@ -335,7 +335,7 @@ func (m *Manager) CopyFile(ctx context.Context, name, path string, data []byte, 
 	}
 	ws := m.fromContainer(c)
 	uid, gid := 0, 0
-	if ws.RemoteUser != "" && ws.RemoteUser != "root" && ws.RemoteUser != "0" {
+	if !isRoot(ws.RemoteUser) {
 		uid, gid, err = m.ids(ctx, c.ID, ws.RemoteUser)
 		if err != nil {
 			return err
