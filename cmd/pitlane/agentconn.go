@@ -7,7 +7,6 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -50,14 +49,7 @@ func connectAgent(ctx context.Context, a *app, host string, in io.Reader, out, e
 	if err := workspace.ValidateName(name); err != nil {
 		return fmt.Errorf("%q is not a Pitlane host: workspaces are reached as NAME.%s", host, workspace.SSHDomain)
 	}
-	mgr, err := a.manager(ctx)
-	if err != nil {
-		return err
-	}
-	ws, err := mgr.Get(ctx, name)
-	if errors.Is(err, workspace.ErrNotFound) {
-		return fmt.Errorf("workspace %s does not exist; `pitlane list` shows what does", name)
-	}
+	mgr, ws, err := a.workspace(ctx, name)
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
-
-	"github.com/pitlane/pitlane/internal/workspace"
 )
 
 func init() { commands = append(commands, newForwardCommand) }
@@ -61,14 +59,8 @@ func runForward(ctx context.Context, a *app, name string, specs []string) error 
 	if err != nil {
 		return err
 	}
-	mgr, err := a.manager(ctx)
+	_, ws, err := a.workspace(ctx, name)
 	if err != nil {
-		return err
-	}
-	ws, err := mgr.Get(ctx, name)
-	if errors.Is(err, workspace.ErrNotFound) {
-		return fmt.Errorf("workspace %s does not exist; `pitlane list` shows what does", name)
-	} else if err != nil {
 		return err
 	}
 	if len(pairs) == 0 {

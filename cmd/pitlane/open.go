@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -46,14 +45,8 @@ VS Code, Cursor, Windsurf, VSCodium and Zed, or a shell in this terminal.`,
 
 func runOpen(ctx context.Context, a *app, name string, opts openOptions) error {
 	name = workspaceName(name)
-	mgr, err := a.manager(ctx)
+	_, ws, err := a.workspace(ctx, name)
 	if err != nil {
-		return err
-	}
-	ws, err := mgr.Get(ctx, name)
-	if errors.Is(err, workspace.ErrNotFound) {
-		return fmt.Errorf("workspace %s does not exist; `pitlane list` shows what does", name)
-	} else if err != nil {
 		return err
 	}
 	return openWorkspace(ctx, a, ws, opts)

@@ -62,6 +62,20 @@ func (a *app) manager(ctx context.Context) (*workspace.Manager, error) {
 	return a.mgr, nil
 }
 
+// workspace connects to the engine and looks up one workspace; a missing
+// one is an error that says so and where to look.
+func (a *app) workspace(ctx context.Context, name string) (*workspace.Manager, *workspace.Workspace, error) {
+	m, err := a.manager(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, err := m.Get(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, ws, nil
+}
+
 func (a *app) observe(ev workspace.Event) {
 	for _, o := range a.observers {
 		o(ev)

@@ -60,13 +60,8 @@ func runSSH(ctx context.Context, a *app, name string, command []string, opts ssh
 	if err := workspace.ValidateName(name); err != nil {
 		return err
 	}
-	mgr, err := a.manager(ctx)
+	_, _, err := a.workspace(ctx, name)
 	if err != nil {
-		return err
-	}
-	if _, err := mgr.Get(ctx, name); errors.Is(err, workspace.ErrNotFound) {
-		return fmt.Errorf("workspace %s does not exist; `pitlane list` shows what does", name)
-	} else if err != nil {
 		return err
 	}
 	own, _, err := sshconfig.WriteOwn(sshconfig.Options{})

@@ -214,9 +214,17 @@ func (m *Manager) find(ctx context.Context, name string) (*docker.Container, err
 	return c, nil
 }
 
-func notFound(name string) error {
-	return fmt.Errorf("%w: %s (`pitlane list` shows the workspaces there are)", ErrNotFound, name)
+func notFound(name string) error { return notFoundError(name) }
+
+// notFoundError names the missing workspace and says where to look; it
+// matches ErrNotFound.
+type notFoundError string
+
+func (e notFoundError) Error() string {
+	return "workspace " + string(e) + " does not exist; `pitlane list` shows what does"
 }
+
+func (e notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 func (m *Manager) engineErr(err error) error {
 	if errors.Is(err, docker.ErrUnreachable) {
