@@ -2,7 +2,6 @@ package telemetry
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -18,12 +17,12 @@ import (
 func BenchmarkFlush(b *testing.B) {
 	for _, ep := range []struct {
 		name string
-		url  func(b *testing.B) string
+		url  func(testing.TB) string
 	}{
-		{"receiver", func(b *testing.B) string { return telemetrytest.Start(b, 0).URL }},
-		{"refused", closedPort},
-		{"no-answer", silentListener},
-		{"slow-5s", func(b *testing.B) string { return telemetrytest.Start(b, 5*time.Second).URL }},
+		{"receiver", func(tb testing.TB) string { return telemetrytest.Start(tb, 0).URL }},
+		{"refused", telemetrytest.RefusedEndpoint},
+		{"no-answer", telemetrytest.SilentEndpoint},
+		{"slow-5s", func(tb testing.TB) string { return telemetrytest.Start(tb, 5*time.Second).URL }},
 	} {
 		b.Run(ep.name, func(b *testing.B) {
 			b.Setenv(EnvDoNotTrack, "")
@@ -58,41 +57,4 @@ func BenchmarkFlush(b *testing.B) {
 			b.ReportMetric(ms(FlushBudget), "budget-ms")
 		})
 	}
-}
-
-// closedPort returns an endpoint on a loopback port nobody listens on.
-func closedPort(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/v1/metrics"
-}
-
-// silentListener returns an endpoint that accepts connections and never
-// answers, like a host that swallows packets.
-func silentListener(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	b.Cleanup(func() {
-		ln.Close()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String() + "/v1/metrics"
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,12 +56,12 @@ func BenchmarkTelemetryCommand(b *testing.B) {
 
 	for _, ep := range []struct {
 		name string
-		url  func(b *testing.B) string
+		url  func(testing.TB) string
 	}{
-		{"receiver", func(b *testing.B) string { return telemetrytest.Start(b, 0).URL }},
-		{"refused", refusedEndpoint},
-		{"no-answer", silentEndpoint},
-		{"slow-5s", func(b *testing.B) string { return telemetrytest.Start(b, 5*time.Second).URL }},
+		{"receiver", func(tb testing.TB) string { return telemetrytest.Start(tb, 0).URL }},
+		{"refused", telemetrytest.RefusedEndpoint},
+		{"no-answer", telemetrytest.SilentEndpoint},
+		{"slow-5s", func(tb testing.TB) string { return telemetrytest.Start(tb, 5*time.Second).URL }},
 	} {
 		b.Run(ep.name, func(b *testing.B) {
 			on := "PITLANE_TELEMETRY_ENDPOINT=" + ep.url(b)
@@ -93,40 +92,4 @@ func median(ds []time.Duration) time.Duration {
 		return ds[len(ds)/2]
 	}
 	return (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
-}
-
-func refusedEndpoint(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/v1/metrics"
-}
-
-func silentEndpoint(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-			close(done)
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	b.Cleanup(func() { ln.Close(); <-done })
-	return "http://" + ln.Addr().String() + "/v1/metrics"
 }
