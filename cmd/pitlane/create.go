@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -92,7 +93,10 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "Workspace %s is running (folder %s).\n", ws.Name, ws.Folder)
-	fmt.Fprintf(a.stdout, "  pitlane exec %s -- CMD     run a command in it\n", ws.Name)
-	fmt.Fprintf(a.stdout, "  pitlane logs %s           see the setup output\n", ws.Name)
-	return nil
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 3, ' ', 0)
+	fmt.Fprintf(tw, "  pitlane open %s --ide vscode\topen it in your editor (cursor, zed, jetbrains:GO, ...)\n", ws.Name)
+	fmt.Fprintf(tw, "  ssh %s\ta shell in it\n", ws.SSHHost)
+	fmt.Fprintf(tw, "  pitlane exec %s -- CMD\trun a command in it\n", ws.Name)
+	fmt.Fprintf(tw, "  pitlane logs %s\tsee the setup output\n", ws.Name)
+	return tw.Flush()
 }
