@@ -151,6 +151,11 @@ func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) err
 	return wrap(c.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs}))
 }
 
+// Rename gives a container a new name.
+func (c *Client) Rename(ctx context.Context, id, name string) error {
+	return wrap(c.api.ContainerRename(ctx, id, name))
+}
+
 // Remove deletes a container and its anonymous volumes, stopping it first.
 func (c *Client) Remove(ctx context.Context, id string) error {
 	err := c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})

@@ -395,3 +395,48 @@ func TestWatchSeesOtherManagers(t *testing.T) {
 	}
 	waitFor("deleted", func(ev workspace.Event) bool { return ev.Kind == workspace.EventDeleted })
 }
+
+func TestRebuild(t *testing.T) {
+	m, d := newManager(t)
+	ctx := context.Background()
+	src := writeFiles(t, map[string]string{
+		".devcontainer/devcontainer.json": `{"build":{"dockerfile":"Dockerfile"},"postCreateCommand":"echo created >> /tmp/hooks"}`,
+		".devcontainer/Dockerfile":        "FROM pitlane/base:bookworm\nRUN echo v1 > /version\n",
+	})
+	name := "rebuild-" + testenv.ID()
+	first, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	execOut(t, m, name, "touch", "/tmp/only-in-first")
+
+	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN echo v2 > /version\n"), 0o644)
+	second, err := m.Rebuild(ctx, name, nil)
+	if err != nil {
+		t.Fatalf("Rebuild: %v", err)
+	}
+	if second.ContainerID == first.ContainerID || second.State != workspace.StateRunning {
+		t.Errorf("rebuilt workspace = %+v", second)
+	}
+	if out, _ := execOut(t, m, name, "sh", "-c", "cat /version /tmp/hooks; ls /tmp/only-in-first 2>&1 || true"); !strings.HasPrefix(out, "v2\ncreated\n") || !strings.Contains(out, "No such file") {
+		t.Errorf("after rebuild: %q", out)
+	}
+
+	// A rebuild that cannot build leaves the workspace as it was.
+	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN echo broken && false\n"), 0o644)
+	execOut(t, m, name, "touch", "/tmp/kept")
+	_, err = m.Rebuild(ctx, name, nil)
+	if err == nil || !strings.Contains(err.Error(), "as it was") {
+		t.Fatalf("broken rebuild: %v", err)
+	}
+	after, err := m.Get(ctx, name)
+	if err != nil || after.ContainerID != second.ContainerID || after.State != workspace.StateRunning {
+		t.Fatalf("after a failed rebuild: %+v, %v", after, err)
+	}
+	if out, code := execOut(t, m, name, "sh", "-c", "cat /version; ls /tmp/kept"); code != 0 || out != "v2\n/tmp/kept\n" {
+		t.Errorf("the old container's state was lost: %d %q", code, out)
+	}
+	if cs, _ := d.List(ctx, "dev.pitlane.workspace="+name); len(cs) != 1 {
+		t.Errorf("%d containers after a failed rebuild, want 1", len(cs))
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
@@ -157,24 +156,44 @@ func (m *Manager) Rebuild(ctx context.Context, name string, prog Progress) (*Wor
 	}
 	p := newLogProgress(logf, prog)
 	defer p.Close()
-	p.Step("Removing the old container")
-	if err := m.d.Remove(ctx, c.ID); err != nil {
+
+	// The old container steps aside (stopped, renamed) rather than going
+	// at once: if the new one cannot be made, it comes back as it was.
+	prev := m.readMarker(name)
+	p.Step("Setting the old container aside")
+	if c.Running {
+		if err := m.d.Stop(ctx, c.ID, stopTimeout); err != nil {
+			return nil, m.engineErr(err)
+		}
+	}
+	if err := m.d.Rename(ctx, c.ID, ContainerName(name)+"-previous"); err != nil {
 		return nil, m.engineErr(err)
 	}
+	restore := func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_ = m.d.Rename(rctx, c.ID, ContainerName(name))
+		if c.Running {
+			_ = m.d.Start(rctx, c.ID)
+		}
+		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = prev.Phase, prev.Error })
+	}
 	if err := m.updateMarker(name, func(mk *marker) { mk.Phase = phaseCreating }); err != nil {
+		restore()
 		return nil, err
 	}
 	var id string
 	ws, kind, err := m.setup(ctx, name, old.Source, old.LocalFolder, old.ConfigPath, p, &id)
 	if err != nil && !errors.Is(err, ErrHookFailed) {
-		// The old container is gone; leave a clear trail instead of
-		// deleting the user's clone.
 		if id != "" {
 			_ = m.d.Remove(context.WithoutCancel(ctx), id)
 		}
-		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
+		restore()
 		m.emit(Event{Kind: EventCreateFailed, Name: name, ConfigKind: kind, Duration: time.Since(start)})
-		return nil, fmt.Errorf("rebuilding %s: %w (the source is kept; fix the problem and run `pitlane create` again, or `pitlane delete %s`)", name, err, name)
+		return nil, fmt.Errorf("rebuilding %s failed, so the workspace is as it was: %w", name, err)
+	}
+	if rerr := m.d.Remove(context.WithoutCancel(ctx), c.ID); rerr != nil {
+		p.Output(fmt.Sprintf("warning: the old container %s could not be removed: %v", c.ID[:12], rerr))
 	}
 	m.emit(Event{Kind: EventCreated, Name: name, Workspace: ws, ConfigKind: kind, Duration: time.Since(start)})
 	return ws, err
@@ -193,8 +212,6 @@ func (m *Manager) Configs(ctx context.Context, src string) ([]string, error) {
 	}
 	return devcontainer.Find(dir)
 }
-
-var _ = filepath.Join
 
 // runContainerPhase runs one lifecycle phase of a running workspace with
 // its stored config, resolving ${containerEnv:...} against the container.

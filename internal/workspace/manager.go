@@ -121,6 +121,7 @@ type Docker interface {
 	Start(ctx context.Context, id string) error
 	Stop(ctx context.Context, id string, timeout time.Duration) error
 	Remove(ctx context.Context, id string) error
+	Rename(ctx context.Context, id, name string) error
 	Exec(ctx context.Context, id string, spec docker.ExecSpec) (int, error)
 	CopyFile(ctx context.Context, id, dst string, data []byte, mode os.FileMode, uid, gid int) error
 	ImageExists(ctx context.Context, ref string) (bool, error)

@@ -108,6 +108,11 @@ func (m *Manager) check(ctx context.Context, name string, last map[string]string
 	}
 	ws, err := m.Get(ctx, name)
 	if errors.Is(err, ErrNotFound) {
+		// A rebuild sets the old container aside before the new one
+		// exists: the workspace is not gone.
+		if m.lockedFor(name, opCreate) {
+			return
+		}
 		if _, known := last[name]; known {
 			delete(last, name)
 			send(ctx, out, Event{Kind: EventDeleted, Name: name})
