@@ -440,3 +440,26 @@ func TestRebuild(t *testing.T) {
 		t.Errorf("%d containers after a failed rebuild, want 1", len(cs))
 	}
 }
+
+// TestInterruptedRebuildRecovers simulates a rebuild whose process died
+// after setting the old container aside: the next look-up puts it back.
+func TestInterruptedRebuildRecovers(t *testing.T) {
+	m, d := newManager(t)
+	ctx := context.Background()
+	src := writeFiles(t, map[string]string{".devcontainer.json": `{"image":"pitlane/base:bookworm"}`})
+	name := "aside-" + testenv.ID()
+	ws, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Rename(ctx, ws.ContainerID, workspace.ContainerName(name)+"-previous"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Get(ctx, name)
+	if err != nil || got.ContainerID != ws.ContainerID {
+		t.Fatalf("Get after an interrupted rebuild: %+v, %v", got, err)
+	}
+	if c, err := d.Inspect(ctx, workspace.ContainerName(name)); err != nil || c.ID != ws.ContainerID {
+		t.Errorf("the container did not get its name back: %v", err)
+	}
+}

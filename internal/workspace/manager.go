@@ -204,6 +204,9 @@ func (m *Manager) find(ctx context.Context, name string) (*docker.Container, err
 	}
 	c, err := m.d.Inspect(ctx, ContainerName(name))
 	if errors.Is(err, docker.ErrNotFound) {
+		c, err = m.recoverAside(ctx, name)
+	}
+	if errors.Is(err, docker.ErrNotFound) {
 		return nil, notFound(name)
 	}
 	if err != nil {
@@ -213,6 +216,28 @@ func (m *Manager) find(ctx context.Context, name string) (*docker.Container, err
 		return nil, notFound(name)
 	}
 	return c, nil
+}
+
+// recoverAside finds a container that a rebuild set aside and never put
+// back (the rebuilding process died) and gives it its name again. While a
+// rebuild is under way it is left alone.
+func (m *Manager) recoverAside(ctx context.Context, name string) (*docker.Container, error) {
+	c, err := m.d.Inspect(ctx, ContainerName(name)+"-previous")
+	if err != nil {
+		return nil, err
+	}
+	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance || m.lockedFor(name, opCreate) {
+		return nil, fmt.Errorf("%w: %s is set aside by a rebuild", docker.ErrNotFound, c.Name)
+	}
+	if err := m.d.Rename(ctx, c.ID, ContainerName(name)); err != nil {
+		return nil, err
+	}
+	_ = m.updateMarker(name, func(mk *marker) {
+		if mk.Phase == phaseCreating {
+			mk.Phase, mk.Error = phaseError, "a rebuild was interrupted; this is the container from before it"
+		}
+	})
+	return m.d.Inspect(ctx, ContainerName(name))
 }
 
 func notFound(name string) error { return notFoundError(name) }
