@@ -85,8 +85,13 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 	}
 
 	// No container exists and we hold the lock: anything in the data
-	// folder is left over from a create that died, and goes.
+	// folder is left over from a create that died, and goes. A clone of
+	// a workspace that was complete (its container removed by hand) may
+	// hold the user's work: that is never removed silently.
 	dir := m.wsDir(name)
+	if _, err := os.Stat(filepath.Join(dir, "src")); err == nil && m.readMarker(name).Phase != phaseCreating {
+		return nil, "", fmt.Errorf("%w: %s has no container but still has its clone in %s, perhaps with unsaved work; save what you need, then remove it with `pitlane delete %s`, or pick another name with --name", ErrNameTaken, name, filepath.Join(dir, "src"), name)
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, "", err
 	}

@@ -463,3 +463,42 @@ func TestInterruptedRebuildRecovers(t *testing.T) {
 		t.Errorf("the container did not get its name back: %v", err)
 	}
 }
+
+// TestCreateKeepsOrphanedClone: when a workspace's container was removed
+// by hand, its clone is not wiped by the next create of the same name.
+func TestCreateKeepsOrphanedClone(t *testing.T) {
+	m, d := newManager(t)
+	ctx := context.Background()
+	repo := writeFiles(t, map[string]string{".devcontainer.json": `{"image":"pitlane/base:bookworm"}`})
+	gitEnv := append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-q", "-m", "init"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env = repo, gitEnv
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	name := "orphan-" + testenv.ID()
+	ws, err := m.Create(ctx, workspace.CreateOptions{Source: "file://" + repo, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(ws.LocalFolder, "unsaved.txt")
+	os.WriteFile(work, []byte("precious"), 0o644)
+	if err := d.Remove(ctx, ws.ContainerID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Create(ctx, workspace.CreateOptions{Source: "file://" + repo, Name: name})
+	if !errors.Is(err, workspace.ErrNameTaken) || !strings.Contains(err.Error(), "pitlane delete "+name) {
+		t.Fatalf("create over an orphaned clone: %v", err)
+	}
+	if b, err := os.ReadFile(work); err != nil || string(b) != "precious" {
+		t.Fatalf("the user's work was lost: %v", err)
+	}
+	if err := m.Delete(ctx, name); err != nil {
+		t.Fatalf("delete of the orphaned data: %v", err)
+	}
+	if _, err := m.Create(ctx, workspace.CreateOptions{Source: "file://" + repo, Name: name}); err != nil {
+		t.Fatalf("create after delete: %v", err)
+	}
+}
