@@ -59,9 +59,10 @@ bench: build ## benchmarks, reported as ratios to a baseline measured in the sam
 	$(GO) test -run '^$$' -bench Flush -benchtime 40x ./telemetry
 	$(GO) test -run '^$$' -bench TelemetryCommand -benchtime 10x ./cmd/pitlane
 
-lint: ## go vet and gofmt
+lint: ## go vet, gofmt and staticcheck
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2026.2.2 ./...
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pitlane/pitlane/internal/docker"
@@ -138,7 +137,6 @@ type Docker interface {
 type Manager struct {
 	d    Docker
 	opts Options
-	mu   sync.Mutex // guards nothing shared across processes; see lock
 }
 
 // NewManager returns a Manager working through d.
