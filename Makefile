@@ -33,9 +33,7 @@ demo-clean: ## delete the demo workspace
 
 test: setup build test-go conformance test-jetbrains test-vscode ## set up, then run every test (Go, spec conformance, JetBrains core, VS Code extension and e2e)
 
-test-go: ## go vet, gofmt check and all Go tests (real Docker engine)
-	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+test-go: lint ## go vet, gofmt, staticcheck and all Go tests (real Docker engine)
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-jetbrains: build ## the JetBrains plugin's core, against the real bridge
@@ -62,7 +60,7 @@ bench: build ## benchmarks, reported as ratios to a baseline measured in the sam
 lint: ## go vet, gofmt and staticcheck
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))"
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2026.2.2 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
