@@ -59,7 +59,7 @@ bench: build ## benchmarks, reported as ratios to a baseline measured in the sam
 
 lint: ## go vet, gofmt and staticcheck
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed (make fmt):"; echo "$$out"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 fmt: ## gofmt the tree
