@@ -93,18 +93,21 @@ export class TestEnv {
 
   /** Containers of this instance (all states), by workspace name. */
   containers(): string[] {
-    const r = spawnSync(
-      'docker',
-      ['ps', '-a', '--filter', `label=dev.pitlane.instance=${this.instance}`, '--format', '{{.Label "dev.pitlane.workspace"}}'],
-      { encoding: 'utf8' },
+    const out = docker(
+      'ps',
+      '-a',
+      '--filter',
+      `label=dev.pitlane.instance=${this.instance}`,
+      '--format',
+      '{{.Label "dev.pitlane.workspace"}}',
     );
-    return r.stdout.split('\n').filter((l) => l.trim() !== '');
+    return out.split('\n').filter((l) => l.trim() !== '');
   }
 
   /** Containers of any kind (build steps too) whose command mentions marker. */
   containersRunning(marker: string): string[] {
-    const r = spawnSync('docker', ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}'], { encoding: 'utf8' });
-    return r.stdout.split('\n').filter((l) => l.includes(marker));
+    const out = docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}');
+    return out.split('\n').filter((l) => l.includes(marker));
   }
 
   remove(): void {
@@ -119,6 +122,20 @@ export class TestEnv {
     // shared base images alone.
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs the docker CLI and returns its standard output. It throws when docker
+ * does not exit with status 0, so that an empty answer always means "none"
+ * and never "docker failed".
+ */
+export function docker(...args: string[]): string {
+  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) {
+    const why = r.error ? String(r.error) : `exit status ${r.status ?? r.signal}`;
+    throw new Error(`docker ${args.join(' ')} failed (${why}): ${(r.stderr ?? '').trim()}`);
+  }
+  return r.stdout;
 }
 
 /** A bridge process with a client on it. */

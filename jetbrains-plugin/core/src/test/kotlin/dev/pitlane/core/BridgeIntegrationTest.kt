@@ -206,8 +206,22 @@ class BridgeIntegrationTest {
             Thread.sleep(100)
         }
         assertFalse(client.list().get(30, TimeUnit.SECONDS).any { it.name == nameSlow }, "the cancelled workspace is gone")
-        val left = ProcessBuilder("docker", "ps", "-aq", "--filter", "name=pitlane-$nameSlow").start()
-        assertEquals("", left.inputStream.bufferedReader().readText().trim(), "the cancelled create left a container behind")
+        val left = docker("ps", "-aq", "--filter", "name=pitlane-$nameSlow")
+        assertEquals("", left.trim(), "the cancelled create left a container behind")
+    }
+
+    /**
+     * Runs the docker CLI and returns its standard output, failing the test
+     * unless docker exits with status 0: an empty answer must mean "none",
+     * never "docker failed".
+     */
+    private fun docker(vararg args: String): String {
+        val p = ProcessBuilder(listOf("docker") + args).start()
+        val err = java.util.concurrent.CompletableFuture.supplyAsync { p.errorStream.bufferedReader().readText() }
+        val out = p.inputStream.bufferedReader().readText()
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "docker ${args.joinToString(" ")} did not end")
+        assertEquals(0, p.exitValue(), "docker ${args.joinToString(" ")} failed: ${err.get(10, TimeUnit.SECONDS).trim()}")
+        return out
     }
 
     @Test
