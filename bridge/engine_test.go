@@ -18,6 +18,7 @@ import (
 
 	"github.com/pitlane/pitlane/bridge"
 	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/testenv"
 	"github.com/pitlane/pitlane/internal/workspace"
 	"github.com/pitlane/pitlane/protocol"
 )
@@ -90,35 +91,16 @@ func (e *engineEnv) manager(t testing.TB, cli *docker.Client) *workspace.Manager
 	return m
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 // pitlaneBinary builds cmd/pitlane once per test run (or uses PITLANE_BIN).
 func pitlaneBinary(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("PITLANE_BIN"); p != "" {
 		return p
 	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pitlane-bridge-test")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "pitlane")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/pitlane").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build ./cmd/pitlane: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return testenv.Binary(t)
 }
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // startBinary runs `pitlane bridge` as a child process.
 func startBinary(t testing.TB, env *engineEnv) (*transport, *exec.Cmd) {

@@ -2,12 +2,16 @@ package bridge_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pitlane/pitlane/bridge"
+	"github.com/sourcegraph/jsonrpc2"
 )
 
 // FuzzStream feeds arbitrary bytes to the frame reader. It must never
@@ -94,16 +98,19 @@ func FuzzParams(f *testing.F) {
 		fm := newFakeManager(t.TempDir())
 		c := newClient(t, inProcessConn(t, bridge.Options{Manager: fm}))
 		initialize(t, c)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
 		var res json.RawMessage
-		err := c.conn.Call(t.Context(), method, json.RawMessage(params), &res)
-		if err != nil {
-			if _, ok := err.(interface{ Error() string }); !ok {
-				t.Fatal(err)
-			}
+		err := c.conn.Call(ctx, method, json.RawMessage(params), &res)
+		// Every request gets an answer: a result or a JSON-RPC error, never
+		// a dropped connection or silence.
+		var re *jsonrpc2.Error
+		if err != nil && !errors.As(err, &re) {
+			t.Fatalf("%s %s: no answer: %v", method, params, err)
 		}
 		// Still serving.
 		var list json.RawMessage
-		if err := c.conn.Call(t.Context(), "workspace/list", nil, &list); err != nil {
+		if err := c.conn.Call(ctx, "workspace/list", nil, &list); err != nil {
 			t.Fatalf("after %s %s: list failed: %v", method, params, err)
 		}
 	})

@@ -20,27 +20,26 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pitlane-conformance.XXXXXX")
 export PITLANE_INSTANCE="conformance-$$"
 export XDG_DATA_HOME="$work/xdg-data" XDG_CONFIG_HOME="$work/xdg-config" DO_NOT_TRACK=1
 
+# What exists before the run is never removed: only images and volumes
+# that appear during it (the reference CLI names its images vsc-*, the
+# fixtures name their volumes conformance-*).
+images_before=$(docker images --format '{{.Repository}}:{{.Tag}}' | sort -u)
+volumes_before=$(docker volume ls -q | sort -u)
+built=()
+
 cleanup() {
 	for c in $(docker ps -aq --filter "label=dev.pitlane.instance=$PITLANE_INSTANCE") \
 		$(docker ps -aq --filter "label=conformance.run=$$"); do
 		docker rm -f "$c" >/dev/null 2>&1 || true
 	done
-	for d in "$work"/ref/*; do
-		[ -d "$d" ] || continue
-		for c in $(docker ps -aq --filter "label=devcontainer.local_folder=$d"); do
-			img=$(docker inspect -f '{{.Config.Image}}' "$c" 2>/dev/null || true)
-			docker rm -f "$c" >/dev/null 2>&1 || true
-			case "$img" in vsc-*) docker rmi -f "$img" >/dev/null 2>&1 || true ;; esac
-		done
+	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-)' | sort -u); do
+		grep -qxF "$img" <<<"$images_before" || docker rmi "$img" >/dev/null 2>&1 || true
 	done
-	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^pitlane-conf-' || true); do
-		docker rmi -f "$img" >/dev/null 2>&1 || true
-	done
-	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^conformance/' || true); do
+	for img in "${built[@]}"; do
 		docker rmi -f "$img" >/dev/null 2>&1 || true
 	done
 	for v in $(docker volume ls -q | grep -E '^conformance-' || true); do
-		docker volume rm -f "$v" >/dev/null 2>&1 || true
+		grep -qx "$v" <<<"$volumes_before" || docker volume rm -f "$v" >/dev/null 2>&1 || true
 	done
 	if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
@@ -86,6 +85,7 @@ for fx in "${fixtures[@]}"; do
 	# A fixture may need an image of its own (say, one carrying metadata).
 	if [ -f "$fx/prepare.Dockerfile" ]; then
 		DOCKER_BUILDKIT=0 docker build -q -t "conformance/$name:latest" -f "$fx/prepare.Dockerfile" "$fx" >/dev/null 2>&1
+		built+=("conformance/$name:latest")
 	fi
 	ok=1
 	if ! "$devcontainer" up --workspace-folder "$work/ref/$name" --id-label "conformance.run=$$" --id-label "conformance.fixture=$name" >"$out/ref-up.log" 2>&1; then
@@ -94,15 +94,20 @@ for fx in "${fixtures[@]}"; do
 		"$devcontainer" exec --workspace-folder "$work/ref/$name" --id-label "conformance.run=$$" --id-label "conformance.fixture=$name" \
 			sh -c "$probe" >"$out/ref.txt" 2>"$out/ref-exec.log" || true
 	fi
-	if ! "$pitlane" create "$work/pit/$name" --name "conf-$name" >"$out/pit-up.log" 2>&1; then
+	ws="conf-$$-$name"
+	if ! "$pitlane" create "$work/pit/$name" --name "$ws" >"$out/pit-up.log" 2>&1; then
 		echo "== pitlane create failed" >"$out/pit.txt"; tail -5 "$out/pit-up.log" >>"$out/pit.txt"
 	else
-		"$pitlane" exec "conf-$name" -- sh -c "$probe" >"$out/pit.txt" 2>"$out/pit-exec.log" || true
+		"$pitlane" exec "$ws" -- sh -c "$probe" >"$out/pit.txt" 2>"$out/pit-exec.log" || true
 	fi
 	# Host paths differ only in the parent folder of the copy.
 	sed -i "s#$work/ref#<copy>#g" "$out/ref.txt"
 	sed -i "s#$work/pit#<copy>#g" "$out/pit.txt"
-	if diff -u --label "reference/$name" --label "pitlane/$name" "$out/ref.txt" "$out/pit.txt" >"$out/diff.txt"; then
+	# Both sides must have answered every probe: two failures are no match.
+	if ! grep -q '^== markers' "$out/ref.txt" || ! grep -q '^== markers' "$out/pit.txt"; then
+		echo "FAILED: $name (a probe did not run to the end)"
+		for side in ref pit; do echo "    -- $side:"; tail -5 "$out/$side.txt" | sed 's/^/    /'; tail -5 "$out/$side-exec.log" 2>/dev/null | sed 's/^/    /'; done
+	elif diff -u --label "reference/$name" --label "pitlane/$name" "$out/ref.txt" "$out/pit.txt" >"$out/diff.txt"; then
 		matched=$((matched + 1))
 		echo "match:  $name"
 	else
@@ -110,7 +115,7 @@ for fx in "${fixtures[@]}"; do
 		sed 's/^/    /' "$out/diff.txt"
 	fi
 	if [ "${VERBOSE:-}" = 1 ]; then sed 's/^/    /' "$out/ref.txt"; fi
-	"$pitlane" delete "conf-$name" >/dev/null 2>&1 || true
+	"$pitlane" delete --force "$ws" >/dev/null 2>&1 || true
 done
 echo "$matched of $total fixtures match"
 [ "$matched" = "$total" ]

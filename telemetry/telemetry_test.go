@@ -493,3 +493,24 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestShutdownDoesNotHang: with an endpoint that accepts connections and
+// never answers, Shutdown still returns (the flush budget itself is
+// measured in BenchmarkFlush). Its error is for the debug log; the CLI
+// never shows it.
+func TestShutdownDoesNotHang(t *testing.T) {
+	cleanEnv(t)
+	r := New(Options{ConfigDir: t.TempDir(), Version: "1.2.3", Client: "cli", Endpoint: telemetrytest.SilentEndpoint(t)})
+	if err := r.Enable(""); err != nil {
+		t.Fatal(err)
+	}
+	recordAll(r)
+	done := make(chan error, 1)
+	go func() { done <- r.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		t.Logf("Shutdown returned: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return within 5 s against an endpoint that never answers")
+	}
+}

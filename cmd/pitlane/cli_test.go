@@ -194,7 +194,10 @@ func TestCLIInterruptDuringCreate(t *testing.T) {
 	if strings.TrimSpace(out) != "[]" {
 		t.Errorf("list after interrupt: %s", out)
 	}
-	ps, _ := exec.Command("docker", "ps", "-aq", "--filter", "name=pitlane-"+name).Output()
+	ps, err := exec.Command("docker", "ps", "-aq", "--filter", "name=pitlane-"+name).Output()
+	if err != nil {
+		t.Fatalf("docker ps: %v", err)
+	}
 	if len(bytes.TrimSpace(ps)) != 0 {
 		t.Errorf("containers left: %s", ps)
 	}

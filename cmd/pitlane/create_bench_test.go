@@ -17,13 +17,15 @@ import (
 // image plus `docker exec CONTAINER true`. It reports both medians and their
 // ratio (target: at most 1.3).
 func BenchmarkCreateToExec(b *testing.B) {
-	testenv.Docker(b)
+	d := testenv.Docker(b)
 	bin := testenv.Binary(b)
 	root := b.TempDir()
+	inst := "bench-" + testenv.ID()
+	testenv.RemoveInstance(b, d, inst)
 	b.Setenv("HOME", filepath.Join(root, "home"))
 	b.Setenv("XDG_DATA_HOME", filepath.Join(root, "data"))
 	b.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
-	b.Setenv("PITLANE_INSTANCE", "bench-"+testenv.ID())
+	b.Setenv("PITLANE_INSTANCE", inst)
 	b.Setenv("DO_NOT_TRACK", "1")
 	src := filepath.Join(root, "proj")
 	os.MkdirAll(src, 0o755)
@@ -43,7 +45,7 @@ func BenchmarkCreateToExec(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		id := testenv.ID()
 		t0 := time.Now()
-		run("docker", "run", "-d", "--name", "bench-floor-"+id, workspace.DefaultImage, "sleep", "infinity")
+		run("docker", "run", "-d", "--label", "dev.pitlane.instance="+inst, "--name", "bench-floor-"+id, workspace.DefaultImage, "sleep", "infinity")
 		run("docker", "exec", "bench-floor-"+id, "true")
 		floor = append(floor, time.Since(t0))
 

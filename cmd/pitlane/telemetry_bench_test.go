@@ -52,7 +52,7 @@ func BenchmarkTelemetryCommand(b *testing.B) {
 	name := "bench-" + testenv.ID()
 	run("DO_NOT_TRACK=1", "telemetry", "enable")
 	run("DO_NOT_TRACK=1", "create", "-q", src, "--name", name)
-	b.Cleanup(func() { exec.Command(bin, "delete", "--force", name).Run() })
+	b.Cleanup(func() { run("DO_NOT_TRACK=1", "delete", "--force", name) })
 
 	for _, ep := range []struct {
 		name string

@@ -601,7 +601,9 @@ func TestDamagedAgentIsNotInstalled(t *testing.T) {
 	}
 }
 
-// TestStoppedWorkspaceStarts runs last: it stops the shared workspace.
+// TestStoppedWorkspaceStarts stops the shared workspace and connects: the
+// connection starts it again, so the tests after it find it running (and
+// the test fails if it does not).
 func TestStoppedWorkspaceStarts(t *testing.T) {
 	e := need(t)
 	ctx := context.Background()

@@ -90,6 +90,9 @@ type Container struct {
 	// Env is the container's configured environment (KEY=VALUE); only
 	// Inspect fills it.
 	Env []string
+	// ImageID is the ID of the image the container was made from; only
+	// Inspect fills it.
+	ImageID string
 }
 
 // List returns the containers (running or not) carrying all of the given
@@ -125,7 +128,7 @@ func (c *Client) Inspect(ctx context.Context, nameOrID string) (*Container, erro
 		return nil, wrap(err)
 	}
 	created, _ := time.Parse(time.RFC3339Nano, j.Created)
-	ct := &Container{ID: j.ID, Name: trimSlash(j.Name), Image: j.Config.Image, Labels: j.Config.Labels, Created: created, Env: j.Config.Env}
+	ct := &Container{ID: j.ID, Name: trimSlash(j.Name), Image: j.Config.Image, Labels: j.Config.Labels, Created: created, Env: j.Config.Env, ImageID: j.Image}
 	if j.State != nil {
 		ct.Running = j.State.Running
 		ct.Status = string(j.State.Status)

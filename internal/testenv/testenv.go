@@ -109,8 +109,39 @@ type buildError struct {
 
 func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
+// Main runs a package's tests and then removes what Binary built. Use it
+// from TestMain: os.Exit(testenv.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	return code
+}
+
 // RepoRoot is the repository's top folder.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// RemoveInstance removes every container of a Pitlane instance, and the
+// images Pitlane built for them, when the test ends: what a test leaves
+// behind after a failure does not pile up on the engine.
+func RemoveInstance(tb testing.TB, d *docker.Client, instance string) {
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cs, err := d.List(ctx, "dev.pitlane.instance="+instance)
+		if err != nil {
+			tb.Logf("cleaning up instance %s: %v", instance, err)
+			return
+		}
+		for _, c := range cs {
+			_ = d.Remove(ctx, c.ID)
+			if img := c.Labels["dev.pitlane.built-image"]; img != "" {
+				_ = d.RemoveImage(ctx, img)
+			}
+		}
+	})
 }

@@ -23,16 +23,7 @@ func newManager(t *testing.T) (*workspace.Manager, *docker.Client) {
 	d := testenv.Docker(t)
 	inst := testenv.Isolate(t)
 	m := workspace.NewManager(d, workspace.Options{})
-	t.Cleanup(func() {
-		ctx := context.Background()
-		cs, _ := d.List(ctx, workspace.LabelInstance+"="+inst)
-		for _, c := range cs {
-			d.Remove(ctx, c.ID)
-			if img := c.Labels[workspace.LabelBuiltImage]; img != "" {
-				d.RemoveImage(ctx, img)
-			}
-		}
-	})
+	testenv.RemoveInstance(t, d, inst)
 	return m, d
 }
 
@@ -334,8 +325,8 @@ func TestHookFailureKeepsWorkspace(t *testing.T) {
 		t.Errorf("Get = %+v, %v", got, err)
 	}
 	// Still inspectable.
-	if out, _ := execOut(t, m, name, "true"); out != "" {
-		t.Errorf("exec in a failed workspace: %q", out)
+	if out, code := execOut(t, m, name, "true"); out != "" || code != 0 {
+		t.Errorf("exec in a failed workspace: %d %q", code, out)
 	}
 	if b, _ := os.ReadFile(m.LogPath(name)); !strings.Contains(string(b), "oops") {
 		t.Errorf("hook output not in the log: %s", b)
@@ -420,6 +411,9 @@ func TestRebuild(t *testing.T) {
 	}
 	if out, _ := execOut(t, m, name, "sh", "-c", "cat /version /tmp/hooks; ls /tmp/only-in-first 2>&1 || true"); !strings.HasPrefix(out, "v2\ncreated\n") || !strings.Contains(out, "No such file") {
 		t.Errorf("after rebuild: %q", out)
+	}
+	if out, err := exec.Command("docker", "images", "-q", "--filter", "label=dev.pitlane.workspace="+name).Output(); err != nil || len(strings.Fields(string(out))) != 1 {
+		t.Errorf("images of the workspace after a rebuild: %q (%v), want exactly one", out, err)
 	}
 
 	// A rebuild that cannot build leaves the workspace as it was.

@@ -194,6 +194,9 @@ func (m *Manager) Rebuild(ctx context.Context, name string, prog Progress) (*Wor
 	}
 	if rerr := m.d.Remove(context.WithoutCancel(ctx), c.ID); rerr != nil {
 		p.Output(fmt.Sprintf("warning: the old container %s could not be removed: %v", c.ID[:12], rerr))
+	} else if c.Labels[LabelBuiltImage] != "" && c.ImageID != "" {
+		// The new build took the tag; the old image would only dangle.
+		_ = m.d.RemoveImage(context.WithoutCancel(ctx), c.ImageID)
 	}
 	m.emit(Event{Kind: EventCreated, Name: name, Workspace: ws, ConfigKind: kind, Duration: time.Since(start)})
 	return ws, err

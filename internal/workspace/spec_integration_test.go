@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,9 +55,13 @@ func TestSpecLifecycleAndFeatures(t *testing.T) {
 	if out, _ := execOut(t, m, name, "cat", "/tmp/m"); out != want {
 		t.Errorf("order:\n%s\nwant:\n%s", out, want)
 	}
-	if out, code := execOut(t, m, name, "sh", "-c", "ls /tmp/px /tmp/py && echo $DERIVED $FALLBACK $RUN_ARG $A_ENV && grep -c . /proc/1/comm && cat /proc/1/comm && grep CapEff /proc/self/status && mountpoint -q /cache && mountpoint -q /shared && echo mounts"); code != 0 ||
+	inside, code := execOut(t, m, name, "sh", "-c", "ls /tmp/px /tmp/py && echo $DERIVED $FALLBACK $RUN_ARG $A_ENV && grep -c . /proc/1/comm && cat /proc/1/comm && grep CapEff /proc/self/status && mountpoint -q /cache && mountpoint -q /shared && echo mounts")
+	if out := inside; code != 0 ||
 		!strings.Contains(out, "base-value-derived dflt 1 a\n") || !strings.Contains(out, "mounts") || strings.Contains(out, "\nsh\n") {
 		t.Errorf("inside (code %d):\n%s", code, out)
+	}
+	if !hasCap(inside, 19) {
+		t.Errorf("runArgs --cap-add=SYS_PTRACE: CAP_SYS_PTRACE (bit 19) is not in the effective set:\n%s", inside)
 	}
 	if !strings.Contains(strings.Join(rec.lines, "\n"), "hostRequirements asks for 4096 CPUs") {
 		t.Errorf("no host requirements warning: %q", rec.lines)
@@ -69,7 +74,10 @@ func TestSpecLifecycleAndFeatures(t *testing.T) {
 		// The named volume outlives the container: remove it at the end.
 		vol := strings.TrimPrefix(strings.Split(cfg.Mounts[0].Spec, ",")[0], "source=")
 		t.Cleanup(func() {
-			exec.Command("docker", "rm", "-f", workspace.ContainerName(name)).Run()
+			// Delete (not a bare docker rm) so the built image goes too.
+			if err := m.Delete(context.Background(), name); err != nil {
+				t.Errorf("delete: %v", err)
+			}
 			exec.Command("docker", "volume", "rm", "-f", vol).Run()
 		})
 	}
@@ -173,4 +181,16 @@ func TestSpecUpdateRemoteUserUID(t *testing.T) {
 	if out, _ := execOut(t, m, name, "sh", "-c", "id -un; id -u; id -g; stat -c %u:%g /home/dev/file"); out != "dev\n4321\n4322\n4321:4322\n" {
 		t.Errorf("ids: %q", out)
 	}
+}
+
+// hasCap reports whether the CapEff line in a /proc/PID/status dump has the
+// capability bit set.
+func hasCap(status string, bit uint) bool {
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && n&(1<<bit) != 0
+		}
+	}
+	return false
 }
