@@ -32,7 +32,7 @@ cleanup() {
 		$(docker ps -aq --filter "label=conformance.run=$$"); do
 		docker rm -f "$c" >/dev/null 2>&1 || true
 	done
-	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-)' | sort -u); do
+	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-|dev_container_feature_content_temp)' | sort -u); do
 		grep -qxF "$img" <<<"$images_before" || docker rmi "$img" >/dev/null 2>&1 || true
 	done
 	for img in "${built[@]}"; do
