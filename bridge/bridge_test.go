@@ -72,13 +72,15 @@ func TestNoProgressWithoutToken(t *testing.T) {
 type fakeTelemetry struct {
 	client       string
 	setting, ide bool
-	err          error
-	opened       []string
+	// forcedOff stands for an environment override such as DO_NOT_TRACK.
+	forcedOff bool
+	err       error
+	opened    []string
 }
 
-// Enabled follows the two switches, as the real recorder does when no
-// environment variable overrides them.
-func (f *fakeTelemetry) Enabled() bool      { return f.setting && f.ide }
+// Enabled follows the two switches unless forced off, as the real
+// recorder does.
+func (f *fakeTelemetry) Enabled() bool      { return f.setting && f.ide && !f.forcedOff }
 func (f *fakeTelemetry) IDEOpened(i string) { f.opened = append(f.opened, i) }
 
 func (f *fakeTelemetry) SetClient(name string) { f.client = name }
@@ -98,7 +100,12 @@ func TestTelemetry(t *testing.T) {
 	if tel.client != "jetbrains" {
 		t.Errorf("client %q, want jetbrains", tel.client)
 	}
-	for _, tc := range []struct{ setting, ide, want bool }{{true, true, true}, {true, false, false}, {false, true, false}} {
+	for _, tc := range []struct{ setting, ide, forcedOff, want bool }{
+		{true, true, false, true}, {true, false, false, false}, {false, true, false, false},
+		// The answer is what telemetry says, not the two switches alone.
+		{true, true, true, false},
+	} {
+		tel.forcedOff = tc.forcedOff
 		var res protocol.SetConsentResult
 		must(t, c.conn.Call(context.Background(), protocol.MethodTelemetrySetConsent,
 			protocol.SetConsentParams{Enabled: tc.setting, IDETelemetryEnabled: tc.ide}, &res))
