@@ -50,7 +50,7 @@ returns. Build and hook output is also kept for 'pitlane logs NAME'.`,
 	f.StringVar(&opts.config, "config", "", "devcontainer.json to use, relative to the source")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "show steps only, not build and hook output")
 	f.BoolVar(&opts.json, "json", false, "print the created workspace as JSON on stdout")
-	f.StringVar(&opts.ide, "ide", "", "open the workspace in this editor when it is ready (see `pitlane open --help`)")
+	f.StringVar(&opts.ide, "ide", "", "open the workspace in this `editor` when it is ready: vscode, cursor, windsurf, vscodium, jetbrains:PRODUCT, zed, terminal")
 	return cmd
 }
 

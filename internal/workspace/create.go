@@ -368,6 +368,9 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		if !ok {
 			p.Step("Pulling " + image)
 			if err := m.d.Pull(ctx, image, p.Output); err != nil {
+				if image == m.opts.DefaultImage && ctx.Err() == nil {
+					err = fmt.Errorf("%w\nthe default image %s is built locally, not pulled: run `make base-image` in Pitlane's source tree, or give the source a devcontainer.json that names an image", err, image)
+				}
 				return nil, kind, inStep("build", m.engineErr(err))
 			}
 		}

@@ -496,3 +496,19 @@ func TestCreateKeepsOrphanedClone(t *testing.T) {
 		t.Fatalf("create after delete: %v", err)
 	}
 }
+
+// TestMissingDefaultImageSaysHowToBuildIt: the default image is built
+// locally; when it is missing, the error says how to get it. (The image
+// names a registry on a closed loopback port: the pull fails at once and
+// nothing leaves the machine.)
+func TestMissingDefaultImageSaysHowToBuildIt(t *testing.T) {
+	d := testenv.Docker(t)
+	inst := testenv.Isolate(t)
+	testenv.RemoveInstance(t, d, inst)
+	m := workspace.NewManager(d, workspace.Options{DefaultImage: "127.0.0.1:1/pitlane-missing-" + testenv.ID() + ":none"})
+	src := writeFiles(t, map[string]string{"README": "no config here\n"})
+	_, err := m.Create(context.Background(), workspace.CreateOptions{Source: src, Name: "noimg-" + testenv.ID()})
+	if err == nil || !strings.Contains(err.Error(), "make base-image") {
+		t.Fatalf("err = %v, want it to say how to build the default image", err)
+	}
+}
