@@ -54,7 +54,7 @@ func writeSources(t testing.TB) (source, slow string) {
 		[]byte(`{"image": "pitlane/base:bookworm", "postCreateCommand": "echo ready"}`+"\n"), 0o644))
 	must(t, os.MkdirAll(slow, 0o755))
 	must(t, os.WriteFile(filepath.Join(slow, "Dockerfile"),
-		[]byte("FROM pitlane/base:bookworm\nRUN echo building && sleep 120\n"), 0o644))
+		[]byte("FROM pitlane/base:bookworm\nRUN echo building && : "+uniqueName("cache")+" && sleep 120\n"), 0o644))
 	return source, slow
 }
 

@@ -161,7 +161,7 @@ func TestCLIInterruptDuringCreate(t *testing.T) {
 	src := t.TempDir()
 	os.MkdirAll(filepath.Join(src, ".devcontainer"), 0o755)
 	os.WriteFile(filepath.Join(src, ".devcontainer", "devcontainer.json"), []byte(`{"build":{"dockerfile":"Dockerfile"}}`), 0o644)
-	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN echo slow-step && sleep 60\n"), 0o644)
+	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN echo slow-step "+testenv.ID()+" && sleep 60\n"), 0o644)
 	name := "sigint-" + testenv.ID()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -276,7 +276,7 @@ func TestCancelDuringBuildLeavesNothing(t *testing.T) {
 	m, d := newManager(t)
 	src := writeFiles(t, map[string]string{
 		".devcontainer/devcontainer.json": `{"build":{"dockerfile":"Dockerfile"}}`,
-		".devcontainer/Dockerfile":        "FROM pitlane/base:bookworm\nRUN echo building && sleep 60\n",
+		".devcontainer/Dockerfile":        "FROM pitlane/base:bookworm\nRUN echo building " + testenv.ID() + " && sleep 60\n",
 	})
 	name := "cancel-" + testenv.ID()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -76,7 +76,7 @@ export class TestEnv {
     fs.mkdirSync(path.join(dest, '.devcontainer'), { recursive: true });
     fs.writeFileSync(
       path.join(dest, '.devcontainer', 'Dockerfile'),
-      `FROM pitlane/base:bookworm\nRUN echo ${marker} && sleep ${seconds}\n`,
+      `FROM pitlane/base:bookworm\nRUN echo ${marker} && : ${path.basename(dest)} && sleep ${seconds}\n`,
     );
     fs.writeFileSync(
       path.join(dest, '.devcontainer', 'devcontainer.json'),

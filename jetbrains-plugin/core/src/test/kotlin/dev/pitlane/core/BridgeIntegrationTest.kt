@@ -57,7 +57,7 @@ class BridgeIntegrationTest {
         source = copyExample()
         slowSource = Files.createDirectories(tmp.resolve("slow-src"))
         // A build that runs long enough to be cancelled while it runs.
-        Files.writeString(slowSource.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building && sleep 120\n")
+        Files.writeString(slowSource.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building ${System.nanoTime()} && sleep 120\n")
 
         bridge = BridgeProcess.start(bin, env, { stderr += it }) { outgoing, msg ->
             if (!outgoing) incoming += msg.toString()
@@ -196,7 +196,9 @@ class BridgeIntegrationTest {
         } catch (e: Exception) {
             fail<Unit>("the slow build did not start: $events; ${if (f.isDone) "create ended: " + runCatching { f.get() } else ""}")
         }
-        assertTrue(f.cancel(true))
+        if (!f.cancel(true)) {
+            fail<Unit>("the create ended before it could be cancelled: ${runCatching { f.get() }}; progress: $events")
+        }
         assertThrows(CancellationException::class.java) { f.get() }
 
         // The server answers the cancelled request with -32800 once it has cleaned up.

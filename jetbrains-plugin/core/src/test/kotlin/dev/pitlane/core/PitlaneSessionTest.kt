@@ -60,7 +60,7 @@ class PitlaneSessionTest {
 
                 // What the IDE's background task does when its indicator is cancelled.
                 val slow = Files.createDirectories(t.dir.resolve("slow"))
-                Files.writeString(slow.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building && sleep 120\n")
+                Files.writeString(slow.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building ${System.nanoTime()} && sleep 120\n")
                 val building = java.util.concurrent.CountDownLatch(1)
                 val create = session.create(CreateParams(source = slow.toString(), name = "$name-slow")) { ev ->
                     if (ev is ProgressEvent.Report && ev.output?.contains("building") == true) building.countDown()

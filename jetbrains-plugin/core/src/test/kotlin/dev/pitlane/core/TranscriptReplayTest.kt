@@ -67,7 +67,7 @@ class TranscriptReplayTest {
             vars["SOURCE"] = writeSource(t.dir.resolve("src"))
             vars["SLOW_SOURCE"] = t.dir.resolve("slow-src").also {
                 Files.createDirectories(it)
-                Files.writeString(it.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building && sleep 120\n")
+                Files.writeString(it.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building ${System.nanoTime()} && sleep 120\n")
             }.toString()
             for (v in header["vars"]?.asJsonArray.orEmpty()) assertTrue(vars.containsKey(v.asString), "$file needs variable ${v.asString}")
 
