@@ -14,7 +14,8 @@ func newRebuildCommand(a *app) *cobra.Command {
 		Short: "Recreate a workspace's container from its current configuration",
 		Long: `Rebuild replaces a workspace's container with a new one built from the
 current devcontainer.json or Dockerfile, and runs the setup hooks again.
-The source (and a clone's uncommitted work) is kept.`,
+The source (and a clone's uncommitted work) is kept. If the new container
+cannot be made, the old one is put back as it was.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manager(cmd.Context())
