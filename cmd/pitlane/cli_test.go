@@ -103,6 +103,14 @@ func TestCLIWorkflow(t *testing.T) {
 		t.Errorf("logs lack the hook output:\n%s", out)
 	}
 
+	for _, step := range []struct{ verb, state string }{{"stop", "stopped"}, {"start", "running"}} {
+		out, errOut, code := c.run(step.verb, name, "--json")
+		var ws struct{ Name, State string }
+		if code != 0 || json.Unmarshal([]byte(out), &ws) != nil || ws.Name != name || ws.State != step.state {
+			t.Errorf("%s --json: %d %q %s", step.verb, code, out, errOut)
+		}
+	}
+
 	_, errOut, code = c.run("create", src, "--name", name)
 	if code == 0 || !strings.Contains(errOut, "exists already") {
 		t.Errorf("second create: %d %s", code, errOut)

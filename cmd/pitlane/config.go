@@ -40,10 +40,7 @@ once the container runs.`,
 				return err
 			}
 			if opts.json {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(rc)
+				return a.printJSON(rc)
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "kind:        %s\n", rc.Kind)

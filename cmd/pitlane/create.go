@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -80,9 +79,7 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 		return err
 	}
 	if opts.json {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(ws); err != nil {
+		if err := a.printJSON(ws); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -33,9 +32,7 @@ func newListCommand(a *app) *cobra.Command {
 				if wss == nil {
 					wss = []*workspace.Workspace{}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(wss)
+				return a.printJSON(wss)
 			}
 			if len(wss) == 0 {
 				fmt.Fprintln(a.stdout, "No workspaces. Create one with `pitlane create SOURCE`.")

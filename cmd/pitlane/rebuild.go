@@ -9,7 +9,8 @@ import (
 func init() { commands = append(commands, newRebuildCommand) }
 
 func newRebuildCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "rebuild NAME",
 		Short: "Recreate a workspace's container from its current configuration",
 		Long: `Rebuild replaces a workspace's container with a new one built from the
@@ -28,8 +29,13 @@ cannot be made, the old one is put back as it was.`,
 				p.Fail()
 				return err
 			}
+			if asJSON {
+				return a.printJSON(ws)
+			}
 			fmt.Fprintf(a.stdout, "Workspace %s rebuilt and %s.\n", ws.Name, ws.State)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the workspace as JSON on stdout")
+	return cmd
 }

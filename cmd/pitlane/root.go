@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +75,14 @@ func (a *app) workspace(ctx context.Context, name string) (*workspace.Manager, *
 		return nil, nil, err
 	}
 	return m, ws, nil
+}
+
+// printJSON writes v to stdout as indented JSON, for scripts.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 func (a *app) observe(ev workspace.Event) {

@@ -9,7 +9,8 @@ import (
 func init() { commands = append(commands, newStartCommand) }
 
 func newStartCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "start NAME",
 		Short: "Start a stopped workspace (runs its postStartCommand)",
 		Args:  cobra.ExactArgs(1),
@@ -24,8 +25,13 @@ func newStartCommand(a *app) *cobra.Command {
 				p.Fail()
 				return err
 			}
+			if asJSON {
+				return a.printJSON(ws)
+			}
 			fmt.Fprintf(a.stdout, "Workspace %s is %s.\n", ws.Name, ws.State)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the workspace as JSON on stdout")
+	return cmd
 }

@@ -9,7 +9,8 @@ import (
 func init() { commands = append(commands, newStopCommand) }
 
 func newStopCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "stop NAME",
 		Short: "Stop a workspace's container (its files are kept)",
 		Args:  cobra.ExactArgs(1),
@@ -22,8 +23,13 @@ func newStopCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				return a.printJSON(ws)
+			}
 			fmt.Fprintf(a.stdout, "Workspace %s is %s.\n", ws.Name, ws.State)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the workspace as JSON on stdout")
+	return cmd
 }
