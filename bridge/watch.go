@@ -24,17 +24,22 @@ func (s *Server) startWatch() {
 	s.watching = true
 	s.handlers.Add(1)
 	s.mu.Unlock()
+	// Subscribe before initialize answers: a change made right after the
+	// client's first workspace/list must not fall between the two.
+	events, err := s.opts.Manager.Watch(s.ctx)
 	go func() {
 		defer s.handlers.Done()
-		s.watch(s.ctx)
+		s.watch(s.ctx, events, err)
 	}()
 }
 
-func (s *Server) watch(ctx context.Context) {
+// watch forwards events until ctx ends, subscribing again (with growing
+// delays) whenever the stream fails. events and err are the result of the
+// first subscription.
+func (s *Server) watch(ctx context.Context, events <-chan workspace.Event, err error) {
 	delay := s.opts.WatchRetry
 	warned := false
 	for ctx.Err() == nil {
-		events, err := s.opts.Manager.Watch(ctx)
 		if err == nil {
 			if warned {
 				s.notify(protocol.MethodLogMessage, &protocol.LogMessageParams{Type: 3, Message: "following Docker events again"})
@@ -63,6 +68,7 @@ func (s *Server) watch(ctx context.Context) {
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, maxWatchRetry)
+		events, err = s.opts.Manager.Watch(ctx)
 	}
 }
 
