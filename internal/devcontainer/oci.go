@@ -20,10 +20,12 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
@@ -255,19 +257,35 @@ func featureLayer(raw []byte) (ocispec.Descriptor, error) {
 	return ocispec.Descriptor{}, fmt.Errorf("it has no layer of media type %s: is it a dev container feature?", FeatureLayerMediaType)
 }
 
-// explainRegistryErr adds what to do to the errors a user can fix.
+// explainRegistryErr adds what to do to the errors a user can fix. It
+// goes by the HTTP status the registry answered, never by digits in the
+// message (a registry's port number may well contain "401" or "404").
 func explainRegistryErr(r FeatureRef, err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "401") || strings.Contains(msg, "403") || strings.Contains(strings.ToLower(msg), "unauthorized") || strings.Contains(strings.ToLower(msg), "denied"):
+	auth := func() error {
 		return fmt.Errorf("%w (if the feature is private, log in with `docker login %s` or configure a credential helper for it)", err, r.Registry)
-	case strings.Contains(msg, "404") || strings.Contains(strings.ToLower(msg), "not found"):
+	}
+	missing := func() error {
 		return fmt.Errorf("%w (check the feature's name and version: %s)", err, r)
+	}
+	var er *errcode.ErrorResponse
+	if errors.As(err, &er) {
+		switch er.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return auth()
+		case http.StatusNotFound:
+			return missing()
+		}
+	}
+	if errors.Is(err, errdef.ErrNotFound) {
+		return missing()
 	}
 	var ne net.Error
 	var ue *url.Error
 	if errors.As(err, &ne) || errors.As(err, &ue) {
 		return fmt.Errorf("cannot reach the registry %s: %w (check the network; features fetched once are reused from the cache)", r.Registry, err)
+	}
+	if msg := strings.ToLower(err.Error()); strings.Contains(msg, "unauthorized") || strings.Contains(msg, "denied") {
+		return auth()
 	}
 	return err
 }

@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +21,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 )
 
 func TestParseFeatureRef(t *testing.T) {
@@ -370,5 +374,27 @@ func TestExtractTarStaysInside(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "evil")); !os.IsNotExist(err) {
 		t.Error("the file was written outside the folder")
+	}
+}
+
+// TestExplainRegistryErr classifies by status, not by digits that a port
+// number may contain.
+func TestExplainRegistryErr(t *testing.T) {
+	r := FeatureRef{Registry: "127.0.0.1:40401", Repository: "features/x", Tag: "1"}
+	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:40401/v2/features/x/manifests/1", Err: errors.New("dial tcp 127.0.0.1:40401: connect: connection refused")}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"refused on a port with 401 in it", refused, "cannot reach the registry"},
+		{"404 status", &errcode.ErrorResponse{Method: "GET", URL: &url.URL{Host: "127.0.0.1:40401"}, StatusCode: 404}, "check the feature's name"},
+		{"401 status", &errcode.ErrorResponse{Method: "GET", URL: &url.URL{Host: "127.0.0.1:40404"}, StatusCode: 401}, "docker login 127.0.0.1:40401"},
+		{"not found", fmt.Errorf("resolving: %w", errdef.ErrNotFound), "check the feature's name"},
+	}
+	for _, tc := range tests {
+		if got := explainRegistryErr(r, tc.err).Error(); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want it to contain %q", tc.name, got, tc.want)
+		}
 	}
 }
