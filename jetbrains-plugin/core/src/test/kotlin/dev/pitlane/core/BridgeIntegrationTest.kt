@@ -62,7 +62,8 @@ class BridgeIntegrationTest {
         bridge = BridgeProcess.start(bin, env, { stderr += it }) { outgoing, msg ->
             if (!outgoing) incoming += msg.toString()
         }
-        client.addChangeListener { changes += it; model.apply(it) }
+        // The model first: a test woken by the queue then sees the model already updated.
+        client.addChangeListener { model.apply(it); changes += it }
         val info = client.initialize("test").get(30, TimeUnit.SECONDS)
         assertEquals(1, info.protocolVersion)
         ides = info.ides.orEmpty()
