@@ -75,6 +75,13 @@ class PitlaneSessionTest {
                 }
 
                 session.delete(name).get(120, TimeUnit.SECONDS)
+                // A change seen while the delete ran (state "deleting") may
+                // arrive after its answer; the removal follows it.
+                val removed = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
+                while (session.model[name] != null) {
+                    assertTrue(System.nanoTime() < removed, "the model still has $name: ${session.model[name]}")
+                    Thread.sleep(50)
+                }
                 assertNull(session.model[name])
             }
             assertEquals(SessionStatus.Stopped, session.status)
