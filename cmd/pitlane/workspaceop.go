@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pitlane/pitlane/internal/workspace"
+)
+
+// workspaceOp changes one workspace, reporting its steps to p.
+type workspaceOp func(ctx context.Context, m *workspace.Manager, name string, p workspace.Progress) (*workspace.Workspace, error)
+
+// newWorkspaceOpCommand builds a verb that changes one workspace (start,
+// stop, rebuild): it shows the steps, then prints the workspace as
+// "Workspace NAME <done> <state>." or, with --json, as JSON.
+func newWorkspaceOpCommand(a *app, cmd *cobra.Command, done string, op workspaceOp) *cobra.Command {
+	var asJSON bool
+	cmd.Args = cobra.ExactArgs(1)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		m, err := a.manager(cmd.Context())
+		if err != nil {
+			return err
+		}
+		p := newStepPrinter(a.stderr, false)
+		ws, err := op(cmd.Context(), m, args[0], p)
+		if err != nil {
+			p.Fail()
+			return err
+		}
+		if asJSON {
+			return a.printJSON(ws)
+		}
+		fmt.Fprintf(a.stdout, "Workspace %s %s %s.\n", ws.Name, done, ws.State)
+		return nil
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the workspace as JSON on stdout")
+	return cmd
+}
