@@ -119,7 +119,7 @@ func (s *Server) stop(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 }
 
 func (s *Server) delete(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-	var p protocol.NameParams
+	var p protocol.DeleteParams
 	if err := decodeName(req, &p, &p.Name); err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ var methods = map[string]message{
 	protocol.MethodWorkspaceCreate:     {params: protocol.CreateParams{}, result: protocol.CreateResult{}},
 	protocol.MethodWorkspaceStart:      {params: protocol.StartParams{}, result: protocol.WorkspaceResult{}},
 	protocol.MethodWorkspaceStop:       {params: protocol.NameParams{}, result: protocol.WorkspaceResult{}},
-	protocol.MethodWorkspaceDelete:     {params: protocol.NameParams{}},
+	protocol.MethodWorkspaceDelete:     {params: protocol.DeleteParams{}},
 	protocol.MethodWorkspaceRebuild:    {params: protocol.RebuildParams{}, result: protocol.WorkspaceResult{}},
 	protocol.MethodWorkspaceOpen:       {params: protocol.OpenParams{}, result: protocol.OpenResult{}},
 	protocol.MethodWorkspaceLogs:       {params: protocol.LogsParams{}, result: protocol.LogsResult{}},

@@ -79,6 +79,9 @@ const (
 	// MethodWorkspaceCreate creates a workspace from a git URL or a local
 	// folder and starts it. Params: [CreateParams]; result: [CreateResult].
 	// Reports progress; cancellable (the partial workspace is removed).
+	// A configuration that asks for host access fails with
+	// [CodeTrustRequired] until the request carries "trust": true. Creating
+	// an interrupted workspace again, with the same source, finishes it.
 	MethodWorkspaceCreate = "workspace/create"
 	// MethodWorkspaceStart starts a stopped workspace (a no-op for a
 	// running one). Params: [StartParams]; result: [WorkspaceResult].
@@ -87,7 +90,8 @@ const (
 	// result: [WorkspaceResult].
 	MethodWorkspaceStop = "workspace/stop"
 	// MethodWorkspaceDelete deletes a workspace and its data. Params:
-	// [NameParams]; result: null.
+	// [DeleteParams]; result: null. A clone with work found nowhere else
+	// fails with [CodeUnsavedWork] unless params.discardChanges is set.
 	MethodWorkspaceDelete = "workspace/delete"
 	// MethodWorkspaceRebuild rebuilds a workspace's container from its
 	// current configuration. Params: [RebuildParams]; result:
@@ -199,6 +203,10 @@ const (
 	StateStopped  State = "stopped"
 	StateError    State = "error"
 	StateDeleting State = "deleting"
+	// StateInterrupted: a create or rebuild stopped before its setup
+	// finished (the process was killed); workspace/start or
+	// workspace/create of the same name and source finishes it.
+	StateInterrupted State = "interrupted"
 )
 
 // Source says where a workspace's files come from.
@@ -264,6 +272,9 @@ type CreateParams struct {
 	// IDE, if set, makes the result carry how to open the new workspace in
 	// that IDE (as workspace/open would).
 	IDE string `json:"ide,omitempty"`
+	// Trust says the user has seen and accepted what the configuration
+	// asks of the host (the items of a [CodeTrustRequired] error).
+	Trust bool `json:"trust,omitempty"`
 }
 
 // CreateResult is the result of workspace/create.
@@ -273,21 +284,34 @@ type CreateResult struct {
 	Open *OpenResult `json:"open,omitempty"`
 }
 
-// NameParams name one workspace (workspace/stop, workspace/delete).
+// NameParams name one workspace (workspace/stop).
 type NameParams struct {
 	Name string `json:"name"`
+}
+
+// DeleteParams are the params of workspace/delete.
+type DeleteParams struct {
+	Name string `json:"name"`
+	// DiscardChanges deletes a clone that holds work found nowhere else
+	// (the items of a [CodeUnsavedWork] error). Without it such a delete
+	// fails with that error and changes nothing.
+	DiscardChanges bool `json:"discardChanges,omitempty"`
 }
 
 // StartParams are the params of workspace/start.
 type StartParams struct {
 	WorkDoneToken *ProgressToken `json:"workDoneToken,omitempty"`
 	Name          string         `json:"name"`
+	// Trust: as in [CreateParams].
+	Trust bool `json:"trust,omitempty"`
 }
 
 // RebuildParams are the params of workspace/rebuild.
 type RebuildParams struct {
 	WorkDoneToken *ProgressToken `json:"workDoneToken,omitempty"`
 	Name          string         `json:"name"`
+	// Trust: as in [CreateParams].
+	Trust bool `json:"trust,omitempty"`
 }
 
 // WorkspaceResult is the result of workspace/start, workspace/stop and
@@ -411,10 +435,60 @@ const (
 	CodeSourceInvalid      = 1007 // the source cannot be cloned or read
 	CodeUnsupportedIDE     = 1008 // workspace/open does not know that IDE
 	CodeUnsupportedVersion = 1009 // no common protocol version
+	CodeTrustRequired      = 1010 // the config asks for host access; data.trust lists it
+	CodeUnsavedWork        = 1011 // delete would lose work; data.unsaved lists it
 )
 
 // ErrorData is the "data" member of errors with a Pitlane code.
 type ErrorData struct {
 	// Workspace is the workspace the error is about, if any.
 	Workspace string `json:"workspace,omitempty"`
+	// Trust is set with [CodeTrustRequired].
+	Trust *TrustRequest `json:"trust,omitempty"`
+	// Unsaved is set with [CodeUnsavedWork].
+	Unsaved *UnsavedWork `json:"unsaved,omitempty"`
+}
+
+// TrustRequest lists what a workspace's configuration would do on the host
+// or with host-level access. The client shows it and, if the user agrees,
+// sends the same request again with "trust": true. Trust is remembered for
+// this source and configuration; a changed configuration asks again.
+type TrustRequest struct {
+	// Source is the workspace's source (credentials in URLs redacted).
+	Source string `json:"source"`
+	// ConfigPath is the devcontainer.json asking, relative to the source.
+	ConfigPath string `json:"configPath,omitempty"`
+	// Items are the requests, in the order they would take effect.
+	Items []TrustItem `json:"items"`
+}
+
+// TrustItem is one thing a configuration asks that needs trust.
+type TrustItem struct {
+	// Kind is one of "initializeCommand", "privileged", "capability",
+	// "device", "hostNetwork", "hostNamespace", "securityOpt",
+	// "bindMount", "buildContext".
+	Kind string `json:"kind"`
+	// Detail is the command, capability, device, path or option asked for.
+	Detail string `json:"detail"`
+	// From says who asks: "devcontainer.json", "image metadata", or a
+	// feature id.
+	From string `json:"from,omitempty"`
+}
+
+// UnsavedWork is the work a delete would lose: found in a workspace's
+// clone and nowhere else.
+type UnsavedWork struct {
+	// Clone is the folder of the clone on this machine.
+	Clone string `json:"clone"`
+	// Changes are uncommitted changes, one `git status --short` line each
+	// (at most 20).
+	Changes []string `json:"changes,omitempty"`
+	// Stashes is the number of stash entries.
+	Stashes int `json:"stashes,omitempty"`
+	// Unpushed are commits on no remote, one `git log --oneline` line each
+	// (at most 20).
+	Unpushed []string `json:"unpushed,omitempty"`
+	// Summary is one sentence for a dialog ("3 uncommitted changes and 2
+	// commits on no remote").
+	Summary string `json:"summary"`
 }
