@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
 // runPhase runs the lifecycle commands of one phase in the container, one
@@ -29,7 +29,7 @@ func (m *Manager) runPhase(ctx context.Context, ws *Workspace, cfg *devcontainer
 		p.Step(title)
 		run := func(e devcontainer.Entry, out func(string)) error {
 			lw := newLineWriter(out)
-			code, err := m.d.Exec(ctx, ws.ContainerID, docker.ExecSpec{
+			code, err := m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{
 				Cmd: e.Argv, User: ws.RemoteUser, WorkingDir: ws.Folder, Env: env, Stdout: lw, Stderr: lw,
 			})
 			lw.Flush()
@@ -133,7 +133,7 @@ func (m *Manager) probeEnv(ctx context.Context, id, user, mode, prelude string) 
 	}
 	if mode == "none" {
 		if prelude != "" {
-			_, _ = m.d.Exec(ctx, id, docker.ExecSpec{Cmd: []string{"/bin/sh", "-c", prelude}, User: user})
+			_, _ = m.rt.Exec(ctx, id, runtime.ExecSpec{Cmd: []string{"/bin/sh", "-c", prelude}, User: user})
 		}
 		return nil, nil
 	}
@@ -148,7 +148,7 @@ exec "$s" ` + flags + ` 'printf %s ` + probeMark + `; cat /proc/self/environ; pr
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	_, err := m.d.Exec(pctx, id, docker.ExecSpec{
+	_, err := m.rt.Exec(pctx, id, runtime.ExecSpec{
 		Cmd:    []string{"/bin/sh", "-c", script},
 		User:   user,
 		Stdout: &out,

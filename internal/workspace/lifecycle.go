@@ -49,7 +49,7 @@ func (m *Manager) Start(ctx context.Context, name string, prog Progress) (*Works
 		}
 	}
 	p.Step("Starting " + name)
-	if err := m.d.Start(ctx, c.ID); err != nil {
+	if err := m.rt.Start(ctx, c.ID); err != nil {
 		return nil, m.engineErr(err)
 	}
 	ws := m.fromContainer(c)
@@ -85,7 +85,7 @@ func (m *Manager) Stop(ctx context.Context, name string) (*Workspace, error) {
 	if !c.Running {
 		return m.fromContainer(c), nil
 	}
-	if err := m.d.Stop(ctx, c.ID, stopTimeout); err != nil {
+	if err := m.rt.Stop(ctx, c.ID, stopTimeout); err != nil {
 		return nil, m.engineErr(err)
 	}
 	ws, err := m.Get(ctx, name)
@@ -119,11 +119,11 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.d.Remove(ctx, c.ID); err != nil {
+	if err := m.rt.Remove(ctx, c.ID); err != nil {
 		return m.engineErr(err)
 	}
 	if img := c.Labels[LabelBuiltImage]; img != "" {
-		_ = m.d.RemoveImage(ctx, img)
+		_ = m.rt.RemoveImage(ctx, img)
 	}
 	if err := os.RemoveAll(m.wsDir(name)); err != nil {
 		return fmt.Errorf("removing %s: %w", m.wsDir(name), err)
@@ -162,19 +162,19 @@ func (m *Manager) Rebuild(ctx context.Context, name string, prog Progress) (*Wor
 	prev := m.readMarker(name)
 	p.Step("Setting the old container aside")
 	if c.Running {
-		if err := m.d.Stop(ctx, c.ID, stopTimeout); err != nil {
+		if err := m.rt.Stop(ctx, c.ID, stopTimeout); err != nil {
 			return nil, m.engineErr(err)
 		}
 	}
-	if err := m.d.Rename(ctx, c.ID, ContainerName(name)+"-previous"); err != nil {
+	if err := m.rt.Rename(ctx, c.ID, ContainerName(name)+"-previous"); err != nil {
 		return nil, m.engineErr(err)
 	}
 	restore := func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		_ = m.d.Rename(rctx, c.ID, ContainerName(name))
+		_ = m.rt.Rename(rctx, c.ID, ContainerName(name))
 		if c.Running {
-			_ = m.d.Start(rctx, c.ID)
+			_ = m.rt.Start(rctx, c.ID)
 		}
 		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = prev.Phase, prev.Error })
 	}
@@ -182,21 +182,17 @@ func (m *Manager) Rebuild(ctx context.Context, name string, prog Progress) (*Wor
 		restore()
 		return nil, err
 	}
-	var id string
-	ws, kind, err := m.setup(ctx, name, old.Source, old.LocalFolder, old.ConfigPath, p, &id)
+	ws, kind, err := m.setup(ctx, name, old.Source, old.LocalFolder, old.ConfigPath, p)
 	if err != nil && !errors.Is(err, ErrHookFailed) {
-		if id != "" {
-			_ = m.d.Remove(context.WithoutCancel(ctx), id)
-		}
 		restore()
 		m.emit(Event{Kind: EventCreateFailed, Name: name, ConfigKind: kind, Duration: time.Since(start)})
 		return nil, fmt.Errorf("rebuilding %s failed, so the workspace is as it was: %w", name, err)
 	}
-	if rerr := m.d.Remove(context.WithoutCancel(ctx), c.ID); rerr != nil {
+	if rerr := m.rt.Remove(context.WithoutCancel(ctx), c.ID); rerr != nil {
 		p.Output(fmt.Sprintf("warning: the old container %s could not be removed: %v", c.ID[:12], rerr))
 	} else if c.Labels[LabelBuiltImage] != "" && c.ImageID != "" {
 		// The new build took the tag; the old image would only dangle.
-		_ = m.d.RemoveImage(context.WithoutCancel(ctx), c.ImageID)
+		_ = m.rt.RemoveImage(context.WithoutCancel(ctx), c.ImageID)
 	}
 	m.emit(Event{Kind: EventCreated, Name: name, Workspace: ws, ConfigKind: kind, Duration: time.Since(start)})
 	return ws, err
@@ -219,7 +215,7 @@ func (m *Manager) Configs(ctx context.Context, src string) ([]string, error) {
 // runContainerPhase runs one lifecycle phase of a running workspace with
 // its stored config, resolving ${containerEnv:...} against the container.
 func (m *Manager) runContainerPhase(ctx context.Context, ws *Workspace, id, phase string, p Progress) error {
-	c, err := m.d.Inspect(ctx, id)
+	c, err := m.rt.Inspect(ctx, id)
 	if err != nil {
 		return m.engineErr(err)
 	}

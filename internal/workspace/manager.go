@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
 // Progress receives what a long operation is doing. Implementations must be
@@ -111,36 +111,37 @@ type ExecOptions struct {
 	Resize func(resize func(width, height uint) error)
 }
 
-// Docker is what the engine needs from a Docker engine; *docker.Client
-// implements it and tests may give a fake.
-type Docker interface {
-	List(ctx context.Context, labels ...string) ([]docker.Container, error)
-	Inspect(ctx context.Context, nameOrID string) (*docker.Container, error)
-	Create(ctx context.Context, spec docker.ContainerSpec) (string, error)
+// Runtime is what the engine needs from a place where workspaces run: a
+// Docker engine (*docker.Client) or a Kubernetes cluster. Unit tests give a
+// fake.
+type Runtime interface {
+	List(ctx context.Context, labels ...string) ([]runtime.Container, error)
+	Inspect(ctx context.Context, nameOrID string) (*runtime.Container, error)
+	Create(ctx context.Context, spec runtime.ContainerSpec) (string, error)
 	Start(ctx context.Context, id string) error
 	Stop(ctx context.Context, id string, timeout time.Duration) error
 	Remove(ctx context.Context, id string) error
 	Rename(ctx context.Context, id, name string) error
-	Exec(ctx context.Context, id string, spec docker.ExecSpec) (int, error)
+	Exec(ctx context.Context, id string, spec runtime.ExecSpec) (int, error)
 	CopyFile(ctx context.Context, id, dst string, data []byte, mode os.FileMode, uid, gid int) error
 	ImageExists(ctx context.Context, ref string) (bool, error)
-	InspectImage(ctx context.Context, ref string) (*docker.ImageConfig, error)
+	InspectImage(ctx context.Context, ref string) (*runtime.ImageConfig, error)
 	RemoveImage(ctx context.Context, ref string) error
-	Build(ctx context.Context, spec docker.BuildSpec, out func(string)) error
+	Build(ctx context.Context, spec runtime.BuildSpec, out func(string)) error
 	Pull(ctx context.Context, ref string, out func(string)) error
-	Events(ctx context.Context, labels ...string) (<-chan docker.Event, <-chan error)
+	Events(ctx context.Context, labels ...string) (<-chan runtime.Event, <-chan error)
 	Host() string
 }
 
 // Manager creates and manages workspaces. It is safe for concurrent use;
 // several processes may use the same engine and data dir at once.
 type Manager struct {
-	d    Docker
+	rt   Runtime
 	opts Options
 }
 
-// NewManager returns a Manager working through d.
-func NewManager(d Docker, opts Options) *Manager {
+// NewManager returns a Manager working through rt.
+func NewManager(rt Runtime, opts Options) *Manager {
 	if opts.DataDir == "" {
 		opts.DataDir = DefaultDataDir()
 	}
@@ -153,7 +154,7 @@ func NewManager(d Docker, opts Options) *Manager {
 	if opts.Instance == "" {
 		opts.Instance = "default"
 	}
-	return &Manager{d: d, opts: opts}
+	return &Manager{rt: rt, opts: opts}
 }
 
 // DefaultDataDir is $XDG_DATA_HOME/pitlane, or ~/.local/share/pitlane.
@@ -196,15 +197,15 @@ func (m *Manager) devcontainerID(name string) string {
 }
 
 // find returns the container of a workspace of this instance.
-func (m *Manager) find(ctx context.Context, name string) (*docker.Container, error) {
+func (m *Manager) find(ctx context.Context, name string) (*runtime.Container, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
-	c, err := m.d.Inspect(ctx, ContainerName(name))
-	if errors.Is(err, docker.ErrNotFound) {
+	c, err := m.rt.Inspect(ctx, ContainerName(name))
+	if errors.Is(err, runtime.ErrNotFound) {
 		c, err = m.recoverAside(ctx, name)
 	}
-	if errors.Is(err, docker.ErrNotFound) {
+	if errors.Is(err, runtime.ErrNotFound) {
 		return nil, notFound(name)
 	}
 	if err != nil {
@@ -219,15 +220,15 @@ func (m *Manager) find(ctx context.Context, name string) (*docker.Container, err
 // recoverAside finds a container that a rebuild set aside and never put
 // back (the rebuilding process died) and gives it its name again. While a
 // rebuild is under way it is left alone.
-func (m *Manager) recoverAside(ctx context.Context, name string) (*docker.Container, error) {
-	c, err := m.d.Inspect(ctx, ContainerName(name)+"-previous")
+func (m *Manager) recoverAside(ctx context.Context, name string) (*runtime.Container, error) {
+	c, err := m.rt.Inspect(ctx, ContainerName(name)+"-previous")
 	if err != nil {
 		return nil, err
 	}
 	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance || m.lockedFor(name, opCreate) {
-		return nil, fmt.Errorf("%w: %s is set aside by a rebuild", docker.ErrNotFound, c.Name)
+		return nil, fmt.Errorf("%w: %s is set aside by a rebuild", runtime.ErrNotFound, c.Name)
 	}
-	if err := m.d.Rename(ctx, c.ID, ContainerName(name)); err != nil {
+	if err := m.rt.Rename(ctx, c.ID, ContainerName(name)); err != nil {
 		return nil, err
 	}
 	_ = m.updateMarker(name, func(mk *marker) {
@@ -235,7 +236,7 @@ func (m *Manager) recoverAside(ctx context.Context, name string) (*docker.Contai
 			mk.Phase, mk.Error = phaseError, "a rebuild was interrupted; this is the container from before it"
 		}
 	})
-	return m.d.Inspect(ctx, ContainerName(name))
+	return m.rt.Inspect(ctx, ContainerName(name))
 }
 
 func notFound(name string) error { return notFoundError(name) }
@@ -251,8 +252,8 @@ func (e notFoundError) Error() string {
 func (e notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 func (m *Manager) engineErr(err error) error {
-	if errors.Is(err, docker.ErrUnreachable) {
-		return fmt.Errorf("%w at %s: is it running? %v", ErrEngineDown, m.d.Host(), err)
+	if errors.Is(err, runtime.ErrUnreachable) {
+		return fmt.Errorf("%w at %s: is it running? %v", ErrEngineDown, m.rt.Host(), err)
 	}
 	return err
 }
@@ -268,7 +269,7 @@ func (m *Manager) Get(ctx context.Context, name string) (*Workspace, error) {
 
 // List returns every workspace of this instance, sorted by name.
 func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
-	cs, err := m.d.List(ctx, LabelWorkspace, LabelInstance+"="+m.opts.Instance)
+	cs, err := m.rt.List(ctx, LabelWorkspace, LabelInstance+"="+m.opts.Instance)
 	if err != nil {
 		return nil, m.engineErr(err)
 	}
@@ -282,7 +283,7 @@ func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
 
 // fromContainer rebuilds a Workspace from its container's labels and
 // Pitlane's local markers.
-func (m *Manager) fromContainer(c *docker.Container) *Workspace {
+func (m *Manager) fromContainer(c *runtime.Container) *Workspace {
 	ws := decodeLabels(c.Labels)
 	ws.ContainerID = c.ID
 	if ws.Image == "" {
@@ -339,7 +340,7 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 	if err != nil {
 		return -1, err
 	}
-	spec := docker.ExecSpec{
+	spec := runtime.ExecSpec{
 		Cmd: opts.Cmd, User: opts.User, WorkingDir: opts.Dir, Tty: opts.Tty,
 		Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Resize: opts.Resize,
 		Env: append(env, opts.Env...),
@@ -351,7 +352,7 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		spec.WorkingDir = ws.Folder
 	}
 	_ = m.Touch(name)
-	code, err := m.d.Exec(ctx, c.ID, spec)
+	code, err := m.rt.Exec(ctx, c.ID, spec)
 	if err != nil {
 		return code, m.engineErr(err)
 	}
@@ -373,13 +374,13 @@ func (m *Manager) CopyFile(ctx context.Context, name, path string, data []byte, 
 			return err
 		}
 	}
-	return m.d.CopyFile(ctx, c.ID, path, data, mode, uid, gid)
+	return m.rt.CopyFile(ctx, c.ID, path, data, mode, uid, gid)
 }
 
 // ids returns the numeric uid and gid of user in a container.
 func (m *Manager) ids(ctx context.Context, id, user string) (int, int, error) {
 	var out strings.Builder
-	code, err := m.d.Exec(ctx, id, docker.ExecSpec{Cmd: []string{"sh", "-c", "id -u; id -g"}, User: user, Stdout: &out})
+	code, err := m.rt.Exec(ctx, id, runtime.ExecSpec{Cmd: []string{"sh", "-c", "id -u; id -g"}, User: user, Stdout: &out})
 	if err != nil {
 		return 0, 0, err
 	}
