@@ -76,7 +76,14 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 }
 
 func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (_ *Workspace, kind ConfigKind, err error) {
-	if _, err := m.find(ctx, name); err == nil {
+	if c, err := m.find(ctx, name); err == nil {
+		ws := m.fromContainer(c)
+		if (ws.State == StateInterrupted || ws.State == StateError) && m.sameSource(ws, opts) {
+			// Like `devcontainer up`: the same create again finishes
+			// what an interrupted (or failed) setup left undone.
+			ws, err := m.resume(ctx, c, StartOptions{Progress: opts.Progress, Consent: opts.Consent})
+			return ws, decodeLabels(c.Labels).ConfigKind, err
+		}
 		return nil, "", fmt.Errorf("%w: a workspace named %s exists already: pick another name with --name, or remove it with `pitlane delete %s`", ErrNameTaken, name, name)
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, "", err
@@ -84,21 +91,33 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		return nil, "", fmt.Errorf("%w: a container named %s exists already (not one of this Pitlane's workspaces); pick another name with --name", ErrNameTaken, c.Name)
 	}
 
-	// No container exists and we hold the lock: anything in the data
-	// folder is left over from a create that died, and goes. A clone of
-	// a workspace that was complete (its container removed by hand) may
-	// hold the user's work: that is never removed silently.
+	// No container exists and we hold the lock: what the data folder
+	// holds is left over from a create or delete that died, and goes. A
+	// clone that may hold the user's work is never removed silently.
 	dir := m.wsDir(name)
-	if _, err := os.Stat(filepath.Join(dir, "src")); err == nil && m.readMarker(name).Phase != phaseCreating {
-		return nil, "", fmt.Errorf("%w: %s has no container but still has its clone in %s, perhaps with unsaved work; save what you need, then remove it with `pitlane delete %s`, or pick another name with --name", ErrNameTaken, name, filepath.Join(dir, "src"), name)
+	if clone := m.cloneDir(name); clone != "" {
+		switch mk := m.readMarker(name); mk.Phase {
+		case phaseDeleting:
+			// A delete the user asked for (and that checked the clone)
+			// died half-way: finishing it loses nothing new.
+		case phaseCreating:
+			// A create that died before its container existed: its
+			// clone is fresh, unless someone worked in it since.
+			if work, werr := source.UnsavedWork(ctx, clone); werr != nil || !work.Empty() {
+				return nil, "", m.orphanedClone(name, clone)
+			}
+		default:
+			return nil, "", m.orphanedClone(name, clone)
+		}
 	}
+	m.removeLeftovers(ctx, name)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := m.mkdirPrivate(dir); err != nil {
 		return nil, "", err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, "", err
@@ -118,11 +137,12 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		return nil, "", err
 	}
 
-	// Source.
-	src := Source{URL: opts.Source, Ref: opts.Branch}
+	// Source. The URL is kept and shown without credentials; only git's
+	// own command line sees them.
+	src := Source{URL: source.Redact(opts.Source), Ref: opts.Branch}
 	var local string
 	if source.IsGitURL(opts.Source) {
-		p.Step("Cloning " + opts.Source)
+		p.Step("Cloning " + src.URL)
 		local = filepath.Join(dir, "src", source.BaseName(opts.Source))
 		if err := source.Clone(ctx, opts.Source, opts.Branch, local, p.Output); err != nil {
 			return nil, "", inStep("source", fmt.Errorf("%w: %w", ErrSourceInvalid, err))
@@ -138,7 +158,51 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		src = Source{URL: local, Local: true}
 	}
 
-	return m.setup(ctx, name, src, local, opts.ConfigPath, p)
+	return m.setup(ctx, name, src, local, opts.ConfigPath, opts.Consent, p)
+}
+
+// orphanedClone is the error for a clone left without its container.
+func (m *Manager) orphanedClone(name, clone string) error {
+	return fmt.Errorf("%w: %s has no container but still has its clone in %s, perhaps with unsaved work; save what you need, then remove it with `pitlane delete %s`, or pick another name with --name", ErrNameTaken, name, clone, name)
+}
+
+// cloneDir is the clone of a git source in a workspace's data folder, or
+// "" when there is none (a half-made clone does not count).
+func (m *Manager) cloneDir(name string) string {
+	entries, err := os.ReadDir(filepath.Join(m.wsDir(name), "src"))
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			return filepath.Join(m.wsDir(name), "src", e.Name())
+		}
+	}
+	return ""
+}
+
+// sameSource reports whether opts asks for the workspace's own source
+// (and, if it names one, its configuration).
+func (m *Manager) sameSource(ws *Workspace, opts CreateOptions) bool {
+	if opts.ConfigPath != "" && opts.ConfigPath != ws.ConfigPath {
+		return false
+	}
+	if source.IsGitURL(opts.Source) {
+		return !ws.Source.Local && source.Redact(opts.Source) == ws.Source.URL && opts.Branch == ws.Source.Ref
+	}
+	local, err := source.LocalFolder(opts.Source)
+	return err == nil && ws.Source.Local && local == ws.Source.URL && opts.Branch == ""
+}
+
+// removeLeftovers removes the image Pitlane built for a workspace that has
+// no container (its create or delete died), if this instance built it and
+// nothing uses it.
+func (m *Manager) removeLeftovers(ctx context.Context, name string) {
+	img, err := m.rt.InspectImage(ctx, ownTag(name))
+	if err != nil || img.Labels[LabelWorkspace] != name || img.Labels[LabelInstance] != m.opts.Instance {
+		return
+	}
+	_ = m.rt.RemoveImage(ctx, ownTag(name))
 }
 
 // plan is a resolved configuration, ready to become a container.
@@ -212,7 +276,10 @@ func (m *Manager) readConfig(local, configPath string, p Progress) (*plan, error
 // its run arguments checked: everything known before any image exists.
 type resolved struct {
 	*plan
-	cfg       *devcontainer.Config
+	cfg *devcontainer.Config
+	// record is cfg with ${localEnv:...} left as written: the form that is
+	// stored in labels, which every user of the engine can read.
+	record    *devcontainer.Config
 	folder    string
 	configDir string
 	runArgs   *devcontainer.RunArgs
@@ -238,6 +305,10 @@ func (m *Manager) resolve(ctx context.Context, name, local string, pl *plan, log
 	vars := devcontainer.Vars{LocalWorkspaceFolder: local, ContainerWorkspaceFolder: folder, DevcontainerID: m.devcontainerID(name)}
 	cfg, err := vars.SubstituteConfig(pl.cfg)
 	if err != nil {
+		return nil, err
+	}
+	vars.KeepLocalEnv = true
+	if r.record, err = vars.SubstituteConfig(pl.cfg); err != nil {
 		return nil, err
 	}
 	r.cfg, r.folder = cfg, folder

@@ -175,7 +175,7 @@ func TestFakeRebuildFailurePutsOldContainerBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt.buildFn = func(context.Context, runtime.BuildSpec) error { return errors.New("broken Dockerfile") }
-	if _, err := m.Rebuild(context.Background(), "app", nil); err == nil {
+	if _, err := m.Rebuild(context.Background(), "app", RebuildOptions{}); err == nil {
 		t.Fatal("rebuild succeeded")
 	}
 	got, err := m.Get(context.Background(), "app")

@@ -73,6 +73,9 @@ type Options struct {
 	// HostIDs returns the uid and gid that updateRemoteUserUID gives the
 	// remote user. Default: the uid and gid of this process.
 	HostIDs func() (uid, gid int)
+	// ConfigDir holds the user's settings, here what they trusted.
+	// Default: $XDG_CONFIG_HOME/pitlane, or ~/.config/pitlane.
+	ConfigDir string
 }
 
 // DefaultImage is the image used for sources without any configuration.
@@ -91,6 +94,36 @@ type CreateOptions struct {
 	ConfigPath string
 	// Progress, if set, receives steps and output lines.
 	Progress Progress
+	// Consent is asked when the configuration wants access to the host
+	// (see TrustRequest); nil refuses such a configuration with a
+	// *TrustError.
+	Consent Consent
+}
+
+// StartOptions are the inputs of Manager.Start.
+type StartOptions struct {
+	// Progress, if set, receives steps and output lines.
+	Progress Progress
+	// Consent: as in CreateOptions; asked before initializeCommand runs.
+	Consent Consent
+	// NoHostCommands skips initializeCommand: a start made by an SSH
+	// connection never runs anything on this machine.
+	NoHostCommands bool
+}
+
+// RebuildOptions are the inputs of Manager.Rebuild.
+type RebuildOptions struct {
+	Progress Progress
+	// Consent: as in CreateOptions.
+	Consent Consent
+}
+
+// DeleteOptions are the inputs of Manager.Delete.
+type DeleteOptions struct {
+	// DiscardChanges deletes a clone that holds work found nowhere else
+	// (uncommitted changes, stashes, commits on no remote); without it
+	// such a delete fails with an *UnsavedWorkError.
+	DiscardChanges bool
 }
 
 // ExecOptions describe a process to run in a workspace.
@@ -148,6 +181,9 @@ func NewManager(rt Runtime, opts Options) *Manager {
 	if opts.DefaultImage == "" {
 		opts.DefaultImage = DefaultImage
 	}
+	if opts.ConfigDir == "" {
+		opts.ConfigDir = DefaultConfigDir()
+	}
 	if opts.Instance == "" {
 		opts.Instance = os.Getenv("PITLANE_INSTANCE")
 	}
@@ -167,6 +203,18 @@ func DefaultDataDir() string {
 		return filepath.Join(os.TempDir(), "pitlane")
 	}
 	return filepath.Join(home, ".local", "share", "pitlane")
+}
+
+// DefaultConfigDir is $XDG_CONFIG_HOME/pitlane, or ~/.config/pitlane.
+func DefaultConfigDir() string {
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "pitlane")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "pitlane-config")
+	}
+	return filepath.Join(home, ".config", "pitlane")
 }
 
 // DataDir is where the Manager keeps per-workspace data.
@@ -225,15 +273,16 @@ func (m *Manager) recoverAside(ctx context.Context, name string) (*runtime.Conta
 	if err != nil {
 		return nil, err
 	}
-	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance || m.lockedFor(name, opCreate) {
+	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance || m.lockedFor(name, opRebuild) {
 		return nil, fmt.Errorf("%w: %s is set aside by a rebuild", runtime.ErrNotFound, c.Name)
 	}
 	if err := m.rt.Rename(ctx, c.ID, ContainerName(name)); err != nil {
 		return nil, err
 	}
 	_ = m.updateMarker(name, func(mk *marker) {
-		if mk.Phase == phaseCreating {
-			mk.Phase, mk.Error = phaseError, "a rebuild was interrupted; this is the container from before it"
+		if mk.Phase == phaseRebuilding {
+			mk.Phase, mk.Error = mk.Before, mk.BeforeError
+			mk.Before, mk.BeforeError = "", ""
 		}
 	})
 	return m.rt.Inspect(ctx, ContainerName(name))
@@ -275,6 +324,12 @@ func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
 	}
 	out := make([]*Workspace, 0, len(cs))
 	for i := range cs {
+		// Only the container named for its workspace is the workspace:
+		// not one a rebuild set aside, nor another container that
+		// inherited Pitlane's labels from its image.
+		if cs[i].Name != ContainerName(cs[i].Labels[LabelWorkspace]) {
+			continue
+		}
 		out = append(out, m.fromContainer(&cs[i]))
 	}
 	sortByName(out)
@@ -298,19 +353,23 @@ func (m *Manager) fromContainer(c *runtime.Container) *Workspace {
 	}
 	mk := m.readMarker(ws.Name)
 	ws.LastUsedAt = mk.LastUsed
-	switch mk.Phase {
-	case phaseCreating:
-		if m.locked(ws.Name) {
-			ws.State = StateCreating
-		} else {
-			ws.State = StateError
-			ws.LastError = "setup was interrupted before it finished; run `pitlane rebuild " + ws.Name + "`"
+	switch {
+	case mk.working() && m.locked(ws.Name):
+		ws.State = StateCreating
+		if mk.Phase == phaseDeleting {
+			ws.State = StateDeleting
 		}
-	case phaseError:
+	case mk.Phase == phaseDeleting:
+		ws.State = StateInterrupted
+		ws.LastError = "a delete was interrupted before it finished; `pitlane delete " + ws.Name + "` finishes it"
+	case mk.working():
+		ws.State = StateInterrupted
+		ws.LastError = "setup was interrupted before it finished; `pitlane start " + ws.Name + "` finishes it"
+	case mk.Phase == phaseError:
 		ws.State = StateError
 		ws.LastError = mk.Error
 	}
-	if mk.Phase != phaseCreating && m.lockedFor(ws.Name, opDelete) {
+	if !mk.working() && m.lockedFor(ws.Name, opDelete) {
 		ws.State = StateDeleting
 	}
 	return ws
@@ -335,8 +394,8 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		return -1, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
 	}
 	ws := m.fromContainer(c)
-	cfg := containerResolve(decodeConfig(c.Labels), c.Env)
-	env, err := m.remoteEnv(ctx, ws, c.Env, cfg)
+	cfg, hostEnv := m.config(c)
+	env, err := m.remoteEnv(ctx, ws, c.Env, containerResolve(cfg, c.Env), hostEnv)
 	if err != nil {
 		return -1, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,19 +14,32 @@ import (
 )
 
 // setup turns a fetched source into a running, set-up container, in
-// named steps: plan (read and resolve the configuration), initialize (the
+// named steps: plan (read and resolve the configuration), trust (ask
+// before anything runs on the host or gets host access), initialize (the
 // host-side command), image (build or pull, features, uid update),
 // container (create and start) and hooks (the lifecycle commands inside).
 //
 // If it fails before the hooks, or ctx is cancelled, the container it made
 // is removed again. If a hook fails, the workspace is returned in
 // StateError with an error matching ErrHookFailed and its container kept.
-func (m *Manager) setup(ctx context.Context, name string, src Source, local, configPath string, p *logProgress) (_ *Workspace, kind ConfigKind, err error) {
+func (m *Manager) setup(ctx context.Context, name string, src Source, local, configPath string, consent Consent, p *logProgress) (_ *Workspace, kind ConfigKind, err error) {
 	r, err := m.planStep(ctx, name, local, configPath, p)
 	if r != nil {
 		kind = r.kind
 	}
 	if err != nil {
+		return nil, kind, inStep("config", err)
+	}
+	asked := planTrust(r, local)
+	if r.build == nil {
+		// An image that is here already tells what it asks for now.
+		if img, err := m.rt.InspectImage(ctx, r.cfg.Image); err == nil {
+			if md, err := devcontainer.ParseMetadata(img.Labels[devcontainer.MetadataLabel]); err == nil {
+				asked = append(asked, metadataTrust(md)...)
+			}
+		}
+	}
+	if err := m.checkTrust(ctx, consent, name, src, r.configPath, r.configHash, asked); err != nil {
 		return nil, kind, inStep("config", err)
 	}
 	if err := runInitialize(ctx, r.cfg, local, p); err != nil {
@@ -35,12 +49,18 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if err != nil {
 		return nil, kind, inStep("build", err)
 	}
-	ws, spec, err := m.containerSpec(name, src, local, r, img)
+	if more := metadataTrust(img.metadata); len(more) > 0 {
+		if err := m.checkTrust(ctx, consent, name, src, r.configPath, r.configHash, append(asked, more...)); err != nil {
+			return nil, kind, inStep("build", err)
+		}
+	}
+	cp, err := m.containerSpec(name, src, local, r, img)
 	if err != nil {
 		return nil, kind, inStep("config", err)
 	}
+	ws := cp.ws
 	p.Step("Creating container")
-	id, err := m.startContainer(ctx, spec)
+	id, err := m.startContainer(ctx, cp.spec)
 	if err != nil {
 		return nil, kind, inStep("container", err)
 	}
@@ -53,7 +73,17 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 			_ = m.rt.Remove(cctx, id)
 		}
 	}()
-	if err := m.hooksStep(ctx, ws, img.merged, p); err != nil {
+	if err := m.saveConfig(name, id, img.merged, cp.hostEnv); err != nil {
+		return nil, kind, inStep("container", err)
+	}
+	if err := m.updateMarker(name, func(mk *marker) { mk.Container, mk.Done = id, nil }); err != nil {
+		return nil, kind, inStep("container", err)
+	}
+	c, err := m.rt.Inspect(ctx, id)
+	if err != nil {
+		return nil, kind, inStep("container", m.engineErr(err))
+	}
+	if err := m.hooksStep(ctx, ws, c, img.merged, cp.hostEnv, true, p); err != nil {
 		if ctx.Err() != nil {
 			return nil, kind, ctx.Err()
 		}
@@ -99,8 +129,11 @@ type builtImage struct {
 	// empty when the configuration's image runs as it is.
 	own    string
 	config *runtime.ImageConfig
-	// merged is the configuration merged with the image's metadata.
-	merged     *devcontainer.Config
+	// merged is the configuration merged with the image's metadata;
+	// record is the same with ${localEnv:...} as written, for labels.
+	merged, record *devcontainer.Config
+	// metadata are the image's devcontainer.metadata entries.
+	metadata   []*devcontainer.Config
 	remoteUser string
 }
 
@@ -135,6 +168,8 @@ func (m *Manager) imageStep(ctx context.Context, name string, r *resolved, p Pro
 		}
 	}
 	out.merged = devcontainer.Merge(r.cfg, metadata)
+	out.record = devcontainer.Merge(r.record, metadata)
+	out.metadata = metadata
 	out.remoteUser = firstNonEmpty(out.merged.RemoteUser, out.merged.ContainerUser, out.config.User, "root")
 	if uid, gid, ok := m.wantUIDUpdate(out.merged, out.remoteUser); ok {
 		if err := m.buildUIDUpdate(ctx, name, out.ref, out.config.User, out.remoteUser, uid, gid, tag, p); err != nil {
@@ -209,9 +244,18 @@ func (m *Manager) buildSpec(name string, r *resolved, tag string) runtime.BuildS
 	return bs
 }
 
+// containerPlan is a workspace's record and the container that holds it.
+type containerPlan struct {
+	ws   *Workspace
+	spec runtime.ContainerSpec
+	// hostEnv are the container variables taken from the host's
+	// environment, kept off the container (see hostDerivedEnv).
+	hostEnv map[string]string
+}
+
 // containerSpec works out the workspace record and the container that
 // holds it. It makes nothing.
-func (m *Manager) containerSpec(name string, src Source, local string, r *resolved, img *builtImage) (*Workspace, runtime.ContainerSpec, error) {
+func (m *Manager) containerSpec(name string, src Source, local string, r *resolved, img *builtImage) (*containerPlan, error) {
 	merged := img.merged
 	ws := &Workspace{
 		Name: name, State: StateCreating, Source: src, Image: img.ref, ConfigKind: r.kind, ConfigPath: r.configPath,
@@ -234,12 +278,16 @@ func (m *Manager) containerSpec(name string, src Source, local string, r *resolv
 		}
 		env[k] = v
 	}
+	hostEnv := hostDerivedEnv(img.record, os.LookupEnv)
+	for k := range hostEnv {
+		delete(env, k)
+	}
 	spec := runtime.ContainerSpec{
 		Name:        ContainerName(name),
 		Image:       img.ref,
 		Env:         envList(env),
 		User:        merged.ContainerUser,
-		Labels:      encodeLabels(record{ws: ws, instance: m.opts.Instance, builtImage: img.own, configHash: r.configHash, config: merged}),
+		Labels:      encodeLabels(record{ws: ws, instance: m.opts.Instance, builtImage: img.own, configHash: r.configHash, config: img.record}),
 		Mounts:      []runtime.Mount{r.mount},
 		Privileged:  (merged.Privileged != nil && *merged.Privileged) || r.runArgs.Privileged,
 		Init:        (merged.Init != nil && *merged.Init) || r.runArgs.Init,
@@ -259,11 +307,13 @@ func (m *Manager) containerSpec(name string, src Source, local string, r *resolv
 	for _, mt := range merged.Mounts {
 		dm, err := toDockerMount(mt)
 		if err != nil {
-			return nil, spec, fmt.Errorf("mounts: %w", err)
+			return nil, fmt.Errorf("mounts: %w", err)
 		}
+		// A missing host path is never made: a configuration must not
+		// create files on this machine.
 		if dm.Type == "bind" && dm.Source != "" {
-			if err := os.MkdirAll(dm.Source, 0o755); err != nil {
-				return nil, spec, fmt.Errorf("mounts: creating %s: %w", dm.Source, err)
+			if _, err := os.Stat(dm.Source); err != nil {
+				return nil, fmt.Errorf("mounts: the host path %s to mount at %s does not exist: create it yourself if you want it mounted, or remove the mount", dm.Source, dm.Target)
 			}
 		}
 		spec.Mounts = append(spec.Mounts, dm)
@@ -275,7 +325,7 @@ func (m *Manager) containerSpec(name string, src Source, local string, r *resolv
 			spec.Cmd = []string{"-c", strings.Join(merged.Entrypoints, "\n") + "\n" + keepAlive[2]}
 		}
 	}
-	return ws, spec, nil
+	return &containerPlan{ws: ws, spec: spec, hostEnv: hostEnv}, nil
 }
 
 // startContainer creates and starts a container. It returns the id of
@@ -296,15 +346,18 @@ func (m *Manager) startContainer(ctx context.Context, spec runtime.ContainerSpec
 	return id, nil
 }
 
-// hooksStep runs the lifecycle commands of a new container, from
-// onCreateCommand to postAttachCommand, in its probed environment.
-func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, merged *devcontainer.Config, p Progress) error {
+// createPhases are the lifecycle phases that run once per container.
+var createPhases = []string{devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate}
+
+// hooksStep runs the lifecycle commands of container c. With setup (a
+// new container, or one whose setup was interrupted) it runs the
+// create-time phases not yet finished in it, postStartCommand and
+// postAttachCommand; otherwise (a plain start) postStartCommand alone.
+// Each finished create-time phase is recorded, so an interrupted setup
+// goes on where it stopped.
+func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, c *runtime.Container, merged *devcontainer.Config, hostEnv map[string]string, setup bool, p Progress) error {
 	if merged.OverrideCommand != nil && !*merged.OverrideCommand && len(merged.Entrypoints) > 0 {
 		p.Output("warning: overrideCommand is false, so the features' entrypoints do not run")
-	}
-	c, err := m.rt.Inspect(ctx, ws.ContainerID)
-	if err != nil {
-		return m.engineErr(err)
 	}
 	merged = containerResolve(merged, c.Env)
 	// The profile patch needs root: it shares the probe's exec when the
@@ -313,16 +366,35 @@ func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, merged *devconta
 	if isRoot(ws.RemoteUser) {
 		prelude = profilePatch
 	} else {
-		m.patchProfile(ctx, ws.ContainerID)
+		m.patchProfile(ctx, c.ID)
 	}
-	henv, err := m.remoteEnvAfter(ctx, ws, c.Env, merged, prelude)
+	henv, err := m.remoteEnvAfter(ctx, ws, c.Env, merged, hostEnv, prelude)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHookFailed, err)
 	}
+	mk := m.readMarker(ws.Name)
 	waitFor := firstNonEmpty(merged.WaitFor, devcontainer.PhaseUpdateContent)
-	for _, phase := range []string{devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate, devcontainer.PhasePostStart, devcontainer.PhasePostAttach} {
+	phases := []string{devcontainer.PhasePostStart}
+	if setup {
+		phases = append(slices.Clone(createPhases), devcontainer.PhasePostStart, devcontainer.PhasePostAttach)
+	}
+	for _, phase := range phases {
+		once := slices.Contains(createPhases, phase)
+		if once && mk.done(c.ID, phase) {
+			continue
+		}
 		if err := m.runPhase(ctx, ws, merged, phase, henv, p); err != nil {
 			return err
+		}
+		if once {
+			if err := m.updateMarker(ws.Name, func(mk *marker) {
+				if mk.Container != c.ID {
+					mk.Container, mk.Done = c.ID, nil
+				}
+				mk.Done = append(mk.Done, phase)
+			}); err != nil {
+				return err
+			}
 		}
 		if phase == waitFor && len(merged.Hooks(phase)) > 0 && phase != devcontainer.PhasePostAttach {
 			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")

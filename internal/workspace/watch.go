@@ -110,7 +110,7 @@ func (m *Manager) check(ctx context.Context, name string, last map[string]string
 	if errors.Is(err, ErrNotFound) {
 		// A rebuild sets the old container aside before the new one
 		// exists: the workspace is not gone.
-		if m.lockedFor(name, opCreate) {
+		if m.lockedFor(name, opRebuild) {
 			return
 		}
 		if _, known := last[name]; known {
