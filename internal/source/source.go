@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -325,4 +327,69 @@ func scanLinesCR(data []byte, atEOF bool) (int, []byte, error) {
 		return len(data), data, nil
 	}
 	return 0, nil, nil
+}
+
+// Fingerprint records the uncommitted files of the clone in dir: each
+// path `git status` reports, with a hash of its content ("" for a deleted
+// file). Work found later that matches the fingerprint was there already,
+// such as files a setup command generated.
+func Fingerprint(ctx context.Context, dir string) (map[string]string, error) {
+	cmd := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "-C", dir, "status", "--porcelain", "-z", "--untracked-files=all")
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git status in %s: %w", dir, err)
+	}
+	fp := map[string]string{}
+	entries := strings.Split(string(out), "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 {
+			continue
+		}
+		path := e[3:]
+		if e[0] == 'R' || e[0] == 'C' {
+			i++ // the entry after a rename is its old path
+		}
+		fp[path] = fileHash(filepath.Join(dir, path))
+	}
+	return fp, nil
+}
+
+// fileHash is the SHA-256 of a file's content, or "" when it cannot be
+// read (it was deleted).
+func fileHash(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Without drops the changes that match fp: what was there when fp was
+// taken and has not changed since.
+func (w *Work) Without(dir string, fp map[string]string) {
+	if len(fp) == 0 {
+		return
+	}
+	kept := w.Changes[:0]
+	for _, line := range w.Changes {
+		if len(line) > 3 {
+			path := line[3:]
+			if _, new, ok := strings.Cut(path, " -> "); ok {
+				path = new
+			}
+			path = strings.Trim(path, `"`)
+			if h, ok := fp[path]; ok && h == fileHash(filepath.Join(dir, path)) {
+				continue
+			}
+		}
+		kept = append(kept, line)
+	}
+	w.Changes = kept
 }

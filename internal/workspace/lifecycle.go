@@ -112,6 +112,9 @@ func (m *Manager) resume(ctx context.Context, c *runtime.Container, opts StartOp
 	}
 	ws.ContainerID, ws.State = c.ID, StateRunning
 	err = m.hooksStep(ctx, ws, c, cfg, hostEnv, finishing, p)
+	if finishing && ctx.Err() == nil {
+		m.recordSetupChanges(ctx, ws)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -239,6 +242,7 @@ func (m *Manager) UnsavedWork(ctx context.Context, name string) (*UnsavedWorkErr
 	if err != nil {
 		return &UnsavedWorkError{Name: name, Clone: clone, Unknown: err}, nil
 	}
+	work.Without(clone, m.setupChanges(name))
 	if work.Empty() {
 		return nil, nil
 	}

@@ -83,7 +83,11 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if err != nil {
 		return nil, kind, inStep("container", m.engineErr(err))
 	}
-	if err := m.hooksStep(ctx, ws, c, img.merged, cp.hostEnv, true, p); err != nil {
+	err = m.hooksStep(ctx, ws, c, img.merged, cp.hostEnv, true, p)
+	if ctx.Err() == nil {
+		m.recordSetupChanges(ctx, ws)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, kind, ctx.Err()
 		}

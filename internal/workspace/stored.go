@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
 	"github.com/pitlane/pitlane/internal/runtime"
+	"github.com/pitlane/pitlane/internal/source"
 )
 
 // A workspace's configuration is kept twice. The container's label holds
@@ -86,4 +88,32 @@ func hostDerivedEnv(record *devcontainer.Config, lookup func(string) (string, bo
 		return nil
 	}
 	return out
+}
+
+func (m *Manager) setupChangesPath(name string) string {
+	return filepath.Join(m.wsDir(name), "setup-changes.json")
+}
+
+// recordSetupChanges fingerprints the files a clone has uncommitted once
+// its setup commands ran: what they generated (an npm install's lock file,
+// say) is not the user's work, unless it changes later.
+func (m *Manager) recordSetupChanges(ctx context.Context, ws *Workspace) {
+	if ws.Source.Local || ws.LocalFolder == "" {
+		return
+	}
+	fp, err := source.Fingerprint(ctx, ws.LocalFolder)
+	if err != nil {
+		return
+	}
+	if b, err := json.Marshal(fp); err == nil {
+		_ = writeFileAtomic(m.setupChangesPath(ws.Name), b, 0o600)
+	}
+}
+
+func (m *Manager) setupChanges(name string) map[string]string {
+	var fp map[string]string
+	if b, err := os.ReadFile(m.setupChangesPath(name)); err == nil {
+		_ = json.Unmarshal(b, &fp)
+	}
+	return fp
 }
