@@ -77,8 +77,10 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 
 func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (_ *Workspace, kind ConfigKind, err error) {
 	if c, err := m.find(ctx, name); err == nil {
-		ws := m.fromContainer(c)
-		if (ws.State == StateInterrupted || ws.State == StateError) && m.sameSource(ws, opts) {
+		// This process holds the lock: a working phase in the marker is
+		// one whose process died.
+		ws, mk := m.fromContainer(c), m.readMarker(name)
+		if (mk.working() && mk.Phase != phaseDeleting || mk.Phase == phaseError) && m.sameSource(ws, opts) {
 			// Like `devcontainer up`: the same create again finishes
 			// what an interrupted (or failed) setup left undone.
 			ws, err := m.resume(ctx, c, StartOptions{Progress: opts.Progress, Consent: opts.Consent})

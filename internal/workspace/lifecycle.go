@@ -297,6 +297,7 @@ func (m *Manager) Delete(ctx context.Context, name string, opts DeleteOptions) e
 	} else {
 		m.removeLeftovers(ctx, name)
 	}
+	m.dropSetAside(ctx, name)
 	if err := os.RemoveAll(m.wsDir(name)); err != nil {
 		return fmt.Errorf("removing %s: %w", m.wsDir(name), err)
 	}
