@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -322,5 +323,69 @@ func TestDeleteNeverLosesWork(t *testing.T) {
 	}
 	if _, err := os.Stat(clone); err == nil {
 		t.Error("the clone is still there after --discard-changes")
+	}
+}
+
+// TestConcurrentConnectsToAStoppedWorkspace: an editor opens several SSH
+// connections at once; against a stopped workspace they all wait for one
+// start instead of failing with "busy".
+func TestConcurrentConnectsToAStoppedWorkspace(t *testing.T) {
+	c := newCLI(t)
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, ".devcontainer.json"), []byte(`{"image": "pitlane/base:bookworm", "postStartCommand": "sleep 2; echo started >> /tmp/starts"}`), 0o644)
+	name := "conc-" + testenv.ID()
+	if _, errOut, code := c.run("create", src, "--name", name); code != 0 {
+		t.Fatalf("create: %s", errOut)
+	}
+	c.run("stop", name)
+	const n = 4
+	errs := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			cmd := exec.Command(c.bin, "ssh", name, "--", "echo", "hi")
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "hi") {
+				errs <- fmt.Sprintf("%v: %s", err, out)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if e := <-errs; e != "" {
+			t.Errorf("a concurrent connection failed: %s", e)
+		}
+	}
+	if out, _, _ := c.run("exec", name, "--", "cat", "/tmp/starts"); strings.Count(out, "started") != 2 {
+		t.Errorf("postStartCommand ran %d times for one create and one start:\n%s", strings.Count(out, "started"), out)
+	}
+}
+
+// TestImageLabelsCannotSpeakForPitlane: an image carrying dev.pitlane.*
+// labels does not change the workspace's record, nor what delete removes.
+func TestImageLabelsCannotSpeakForPitlane(t *testing.T) {
+	c := newCLI(t)
+	victim := "pitlane-victim-" + testenv.ID() + ":keep"
+	if out, err := exec.Command("docker", "tag", "pitlane/base:bookworm", victim).CombinedOutput(); err != nil {
+		t.Fatalf("docker tag: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", victim).Run() })
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, ".devcontainer"), 0o755)
+	os.WriteFile(filepath.Join(src, ".devcontainer", "devcontainer.json"), []byte(`{"build": {"dockerfile": "Dockerfile"}}`), 0o644)
+	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nLABEL dev.pitlane.built-image="+victim+" dev.pitlane.config-path=evil.json dev.pitlane.ref=evil\n"), 0o644)
+	name := "labels-" + testenv.ID()
+	if _, errOut, code := c.run("create", src, "--name", name); code != 0 {
+		t.Fatalf("create: %s", errOut)
+	}
+	out, _, _ := c.run("list", "--json")
+	if strings.Contains(out, "evil") {
+		t.Errorf("the image's labels reached the record:\n%s", out)
+	}
+	if _, errOut, code := c.run("delete", "--force", name); code != 0 {
+		t.Fatalf("delete: %s", errOut)
+	}
+	if err := exec.Command("docker", "image", "inspect", victim).Run(); err != nil {
+		t.Error("delete removed an image the workspace's image named in a label")
 	}
 }
