@@ -114,7 +114,7 @@ func (c *Client) List(ctx context.Context, labels ...string) ([]Container, error
 		out = append(out, Container{
 			ID: s.ID, Name: name, Image: s.Image, Labels: s.Labels,
 			Running: s.State == "running", Status: string(s.State),
-			Created: time.Unix(s.Created, 0),
+			Created: time.Unix(s.Created, 0), ImageID: s.ImageID,
 		})
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
@@ -37,6 +38,9 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*ImageConfig, er
 		return nil, wrap(err)
 	}
 	ic := &ImageConfig{ID: j.ID}
+	if t, err := time.Parse(time.RFC3339Nano, j.Created); err == nil {
+		ic.Created = t
+	}
 	if j.Config != nil {
 		ic.User, ic.Env, ic.Labels = j.Config.User, j.Config.Env, j.Config.Labels
 	}
@@ -168,31 +172,17 @@ func readDockerignore(dir string) ([]string, error) {
 	return ignorefile.ReadAll(bufio.NewReader(f))
 }
 
-// Pull fetches an image from its registry, reporting progress lines to out.
+// Pull fetches an image from its registry with the user's Docker
+// credentials, reporting progress lines to out.
 func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
-	rc, err := c.api.ImagePull(ctx, ref, image.PullOptions{})
+	auth, err := registryAuth(ctx, ref)
+	if err != nil {
+		return err
+	}
+	rc, err := c.api.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, wrap(err))
 	}
 	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var msg jsonmessage.JSONMessage
-		if err := dec.Decode(&msg); err != nil {
-			if err == io.EOF {
-				return ctx.Err()
-			}
-			return fmt.Errorf("pulling %s: %w", ref, err)
-		}
-		if msg.Error != nil {
-			return fmt.Errorf("pulling %s: %s", ref, msg.Error.Message)
-		}
-		if msg.Status != "" && msg.Progress == nil {
-			line := msg.Status
-			if msg.ID != "" {
-				line = msg.ID + ": " + line
-			}
-			out(line)
-		}
-	}
+	return readStatus(ctx, rc, "pulling "+ref, out)
 }

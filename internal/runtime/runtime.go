@@ -37,8 +37,7 @@ type Container struct {
 	// Env is the container's configured environment (KEY=VALUE); only
 	// Inspect fills it.
 	Env []string
-	// ImageID is the ID of the image the container was made from; only
-	// Inspect fills it.
+	// ImageID is the ID of the image the container was made from.
 	ImageID string
 }
 

@@ -56,6 +56,11 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 	if opts.Source == "" {
 		return nil, fmt.Errorf("%w: no source given: name a git URL or a folder", ErrSourceInvalid)
 	}
+	if opts.CacheFrom != "" && opts.CacheFrom != "none" {
+		if err := ValidateRepository(opts.CacheFrom); err != nil {
+			return nil, err
+		}
+	}
 	unlock, err := m.lock(name, opCreate)
 	if err != nil {
 		return nil, err
@@ -160,6 +165,15 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		src = Source{URL: local, Local: true}
 	}
 
+	if opts.CacheFrom != "" {
+		repo := opts.CacheFrom
+		if repo == "none" {
+			repo = ""
+		}
+		if err := m.SetCacheFrom(src.URL, repo); err != nil {
+			return nil, "", inStep("source", err)
+		}
+	}
 	return m.setup(ctx, name, src, local, opts.ConfigPath, opts.Consent, p)
 }
 
@@ -288,6 +302,10 @@ type resolved struct {
 	buildOpts *devcontainer.BuildOptions
 	features  []*devcontainer.Feature
 	mount     runtime.Mount
+	// key is the content key of the image (set by the image step when
+	// the image is cached); cacheFrom the repository prebuilt images are
+	// pulled from.
+	key, cacheFrom string
 }
 
 // resolve substitutes the host-side variables and checks everything that

@@ -44,6 +44,9 @@ func (m *Manager) runPhase(ctx context.Context, ws *Workspace, cfg *devcontainer
 				return fmt.Errorf("%w: %s could not run: %v", ErrHookFailed, what, err)
 			}
 			if code != 0 {
+				if ws.Name == "" {
+					return fmt.Errorf("%w: %s exited with status %d", ErrHookFailed, what, code)
+				}
 				return fmt.Errorf("%w: %s exited with status %d (its output is in `pitlane logs %s`)", ErrHookFailed, what, code, ws.Name)
 			}
 			return nil
@@ -219,6 +222,13 @@ func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEn
 		}
 		m.saveUserEnv(ws.Name, ws.ContainerID, probed)
 	}
+	return composeEnv(probed, containerEnv, cfg, hostEnv), nil
+}
+
+// composeEnv is the environment of hooks and exec: the probed shell
+// environment, hostEnv, then remoteEnv with ${containerEnv:...} resolved
+// against the container's environment and hostEnv.
+func composeEnv(probed map[string]string, containerEnv []string, cfg *devcontainer.Config, hostEnv map[string]string) []string {
 	env := map[string]string{}
 	for k, v := range probed {
 		env[k] = v
@@ -231,7 +241,7 @@ func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEn
 	for k, v := range cfg.RemoteEnv {
 		env[k] = vars.Substitute(v)
 	}
-	return envList(env), nil
+	return envList(env)
 }
 
 // containerResolve substitutes ${containerEnv:...} throughout a stored

@@ -16,7 +16,7 @@ import (
 // buildFeatures builds tag from base with the features installed, in
 // order, and records their metadata in the image's devcontainer.metadata
 // label after the base image's own.
-func (m *Manager) buildFeatures(ctx context.Context, name, base string, img *runtime.ImageConfig, cfg *devcontainer.Config, fs []*devcontainer.Feature, tag string, p Progress) error {
+func (m *Manager) buildFeatures(ctx context.Context, name, base string, img *runtime.ImageConfig, cfg *devcontainer.Config, fs []*devcontainer.Feature, tag string, labels map[string]string, p Progress) error {
 	p.Step("Installing features")
 	dir, err := os.MkdirTemp("", "pitlane-features-")
 	if err != nil {
@@ -40,10 +40,8 @@ func (m *Manager) buildFeatures(ctx context.Context, name, base string, img *run
 	if err != nil {
 		return err
 	}
-	err = m.rt.Build(ctx, runtime.BuildSpec{
-		Context: dir, Dockerfile: "Dockerfile", Tag: tag,
-		Labels: map[string]string{LabelWorkspace: name, LabelInstance: m.opts.Instance, devcontainer.MetadataLabel: string(label)},
-	}, p.Output)
+	labels[devcontainer.MetadataLabel] = string(label)
+	err = m.rt.Build(ctx, runtime.BuildSpec{Context: dir, Dockerfile: "Dockerfile", Tag: tag, Labels: labels}, p.Output)
 	if err != nil {
 		return fmt.Errorf("installing features: %w", m.engineErr(err))
 	}

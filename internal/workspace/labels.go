@@ -38,6 +38,7 @@ type record struct {
 	builtImage string
 	configHash string
 	config     *devcontainer.Config
+	cacheKey   string
 }
 
 // encodeLabels returns the labels of a workspace container. Every label
@@ -63,6 +64,9 @@ func encodeLabels(r record) map[string]string {
 		LabelConfig:      "",
 		LabelPorts:       "",
 		LabelCreated:     ws.CreatedAt.UTC().Format(time.RFC3339),
+		LabelCacheKey:    r.cacheKey,
+		LabelBaked:       "",
+		LabelBakedFiles:  "",
 	}
 	if r.config != nil {
 		if b, err := json.Marshal(r.config); err == nil {

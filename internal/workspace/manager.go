@@ -98,6 +98,11 @@ type CreateOptions struct {
 	// (see TrustRequest); nil refuses such a configuration with a
 	// *TrustError.
 	Consent Consent
+	// CacheFrom is a registry repository (REGISTRY/REPO) to pull a
+	// prebuilt image from when the cache here lacks it; it is saved for
+	// the source, so later creates and rebuilds of it use it too. "none"
+	// forgets the saved one; "" uses it.
+	CacheFrom string
 }
 
 // StartOptions are the inputs of Manager.Start.

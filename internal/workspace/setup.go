@@ -30,6 +30,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if err != nil {
 		return nil, kind, inStep("config", err)
 	}
+	r.cacheFrom = m.CacheFrom(src.URL)
 	asked := planTrust(r, local)
 	if r.build == nil {
 		// An image that is here already tells what it asks for now.
@@ -76,7 +77,8 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if err := m.saveConfig(name, id, img.merged, cp.hostEnv); err != nil {
 		return nil, kind, inStep("container", err)
 	}
-	if err := m.updateMarker(name, func(mk *marker) { mk.Container, mk.Done = id, nil }); err != nil {
+	baked := m.restoreBaked(ctx, id, img, r.folder, p)
+	if err := m.updateMarker(name, func(mk *marker) { mk.Container, mk.Done = id, baked }); err != nil {
 		return nil, kind, inStep("container", err)
 	}
 	c, err := m.rt.Inspect(ctx, id)
@@ -139,38 +141,37 @@ type builtImage struct {
 	// metadata are the image's devcontainer.metadata entries.
 	metadata   []*devcontainer.Config
 	remoteUser string
+	// key is the image's content key ("" when not cached); baked are the
+	// setup phases run into a prebuilt image, which left bakedFiles
+	// entries of the workspace folder in it.
+	key        string
+	baked      []string
+	bakedFiles int
 }
 
-// imageStep builds or pulls the configuration's image, installs its
-// features and gives the remote user the host user's uid, as asked.
+// imageStep finds the configuration's image in the cache, or builds or
+// pulls it and installs its features; then it gives the remote user the
+// host user's uid, as asked.
 func (m *Manager) imageStep(ctx context.Context, name string, r *resolved, p Progress) (*builtImage, error) {
 	out := &builtImage{}
-	var err error
-	if out.ref, out.own, err = m.baseImage(ctx, name, r, p); err != nil {
+	hit, err := m.cacheLookup(ctx, r, r.cacheFrom, p)
+	if err != nil {
 		return nil, err
 	}
-	if out.config, err = m.rt.InspectImage(ctx, out.ref); err != nil {
-		return nil, m.engineErr(err)
-	}
-	metadata, err := devcontainer.ParseMetadata(out.config.Labels[devcontainer.MetadataLabel])
-	if err != nil {
-		p.Output("ignoring the image's metadata: " + err.Error())
-		metadata = nil
-	}
-	tag := ownTag(name)
-	if len(r.features) > 0 {
-		pre := devcontainer.Merge(r.cfg, metadata)
-		if err := m.buildFeatures(ctx, name, out.ref, out.config, pre, r.features, tag, p); err != nil {
-			return nil, err
-		}
-		out.ref, out.own = tag, tag
-		if out.config, err = m.rt.InspectImage(ctx, out.ref); err != nil {
-			return nil, m.engineErr(err)
-		}
+	var metadata []*devcontainer.Config
+	if hit != nil {
+		out.ref, out.config, out.baked, out.bakedFiles = hit.ref, hit.config, hit.baked, hit.files
 		if metadata, err = devcontainer.ParseMetadata(out.config.Labels[devcontainer.MetadataLabel]); err != nil {
 			return nil, err
 		}
+	} else {
+		if metadata, err = m.buildImage(ctx, name, r, out, p); err != nil {
+			return nil, err
+		}
+		m.cacheStore(ctx, r, out, p)
 	}
+	out.key = r.key
+	tag := ownTag(name)
 	out.merged = devcontainer.Merge(r.cfg, metadata)
 	out.record = devcontainer.Merge(r.record, metadata)
 	out.metadata = metadata
@@ -185,6 +186,39 @@ func (m *Manager) imageStep(ctx context.Context, name string, r *resolved, p Pro
 		p.Output("warning: " + w)
 	}
 	return out, nil
+}
+
+// buildImage builds or pulls the configuration's image and installs its
+// features, into out (ref, own and config); it returns the image's
+// metadata entries.
+func (m *Manager) buildImage(ctx context.Context, name string, r *resolved, out *builtImage, p Progress) ([]*devcontainer.Config, error) {
+	var err error
+	if out.ref, out.own, err = m.baseImage(ctx, name, r, p); err != nil {
+		return nil, err
+	}
+	if out.config, err = m.rt.InspectImage(ctx, out.ref); err != nil {
+		return nil, m.engineErr(err)
+	}
+	metadata, err := devcontainer.ParseMetadata(out.config.Labels[devcontainer.MetadataLabel])
+	if err != nil {
+		p.Output("ignoring the image's metadata: " + err.Error())
+		metadata = nil
+	}
+	if len(r.features) > 0 {
+		tag := ownTag(name)
+		pre := devcontainer.Merge(r.cfg, metadata)
+		if err := m.buildFeatures(ctx, name, out.ref, out.config, pre, r.features, tag, m.imageLabels(name, r), p); err != nil {
+			return nil, err
+		}
+		out.ref, out.own = tag, tag
+		if out.config, err = m.rt.InspectImage(ctx, out.ref); err != nil {
+			return nil, m.engineErr(err)
+		}
+		if metadata, err = devcontainer.ParseMetadata(out.config.Labels[devcontainer.MetadataLabel]); err != nil {
+			return nil, err
+		}
+	}
+	return metadata, nil
 }
 
 // ownTag is the tag of the image Pitlane builds for a workspace.
@@ -226,7 +260,7 @@ func (m *Manager) buildSpec(name string, r *resolved, tag string) runtime.BuildS
 	b := r.build
 	bs := runtime.BuildSpec{
 		Context: b.Context, Dockerfile: b.Dockerfile, Args: b.Args, Target: b.Target,
-		Tag: tag, Labels: map[string]string{LabelWorkspace: name, LabelInstance: m.opts.Instance},
+		Tag: tag, Labels: m.imageLabels(name, r),
 	}
 	o := r.buildOpts
 	if o == nil {
@@ -291,7 +325,7 @@ func (m *Manager) containerSpec(name string, src Source, local string, r *resolv
 		Image:       img.ref,
 		Env:         envList(env),
 		User:        merged.ContainerUser,
-		Labels:      encodeLabels(record{ws: ws, instance: m.opts.Instance, builtImage: img.own, configHash: r.configHash, config: img.record}),
+		Labels:      encodeLabels(record{ws: ws, instance: m.opts.Instance, builtImage: img.own, configHash: r.configHash, config: img.record, cacheKey: img.key}),
 		Mounts:      []runtime.Mount{r.mount},
 		Privileged:  (merged.Privileged != nil && *merged.Privileged) || r.runArgs.Privileged,
 		Init:        (merged.Init != nil && *merged.Init) || r.runArgs.Init,
