@@ -174,6 +174,9 @@ func TestFakeRebuildFailurePutsOldContainerBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A changed Dockerfile that does not build (an unchanged one would
+	// come from the cache).
+	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN false\n"), 0o644)
 	rt.buildFn = func(context.Context, runtime.BuildSpec) error { return errors.New("broken Dockerfile") }
 	if _, err := m.Rebuild(context.Background(), "app", RebuildOptions{}); err == nil {
 		t.Fatal("rebuild succeeded")

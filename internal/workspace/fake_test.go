@@ -26,6 +26,10 @@ type fakeRuntime struct {
 	builds     []runtime.BuildSpec
 	removed    []string
 	removedImg []string
+	// registry holds what Push sent, by reference; Pull takes from it.
+	registry map[string]*runtime.ImageConfig
+	pulls    []string
+	commits  []runtime.CommitSpec
 
 	// Optional overrides; nil means the default behaviour.
 	createFn func(spec runtime.ContainerSpec) error
@@ -247,6 +251,14 @@ func (f *fakeRuntime) Build(ctx context.Context, spec runtime.BuildSpec, out fun
 }
 
 func (f *fakeRuntime) Pull(_ context.Context, ref string, _ func(string)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if img, ok := f.registry[ref]; ok {
+		cp := *img
+		f.images[ref] = &cp
+		f.pulls = append(f.pulls, ref)
+		return nil
+	}
 	return fmt.Errorf("%w: pull access denied for %s (the fake has no registry)", runtime.ErrNotFound, ref)
 }
 
