@@ -19,6 +19,7 @@ type createOptions struct {
 	json   bool
 	ide    string
 	trust  bool
+	cache  string
 }
 
 func init() { commands = append(commands, newCreateCommand) }
@@ -44,10 +45,17 @@ only once you agree; without a terminal to ask on, create refuses unless
 --trust is given. See pitlane trust.
 
 Creating a workspace again, from the same source, after its create was
-interrupted (or a setup hook failed) finishes its setup.`,
+interrupted (or a setup hook failed) finishes its setup.
+
+An image in Pitlane's cache with the configuration's content key is used
+instead of building (see pitlane prebuild and pitlane images). With
+--cache-from REGISTRY/REPO, a prebuilt image missing here is pulled from
+that repository by its key, with your Docker credentials; the repository is
+remembered for the source (--cache-from none forgets it).`,
 		Example: `  pitlane create https://github.com/org/app.git
   pitlane create ./app --name app-dev
-  pitlane create git@github.com:org/app.git --branch feature-x`,
+  pitlane create git@github.com:org/app.git --branch feature-x
+  pitlane create https://github.com/org/app.git --cache-from registry.example.com/team/app`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCreate(cmd, a, args[0], opts)
@@ -60,6 +68,7 @@ interrupted (or a setup hook failed) finishes its setup.`,
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "show steps only, not build and hook output")
 	f.BoolVar(&opts.json, "json", false, "print the created workspace as JSON on stdout")
 	f.BoolVar(&opts.trust, "trust", false, "trust the configuration's requests for host access without asking")
+	f.StringVar(&opts.cache, "cache-from", "", "pull a prebuilt image missing here from this registry `repository` (REGISTRY/REPO); remembered for the source, none forgets it")
 	f.StringVar(&opts.ide, "ide", "", "open the workspace in this `editor` when it is ready: vscode, cursor, windsurf, vscodium, jetbrains:PRODUCT, zed, terminal")
 	return cmd
 }
@@ -78,7 +87,7 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 	p := newStepPrinter(a.stderr, opts.quiet)
 	ws, err := m.Create(ctx, workspace.CreateOptions{
 		Source: src, Name: opts.name, Branch: opts.branch, ConfigPath: opts.config, Progress: p,
-		Consent: a.consent(opts.trust),
+		Consent: a.consent(opts.trust), CacheFrom: opts.cache,
 	})
 	if err != nil {
 		p.Fail()
