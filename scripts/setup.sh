@@ -15,6 +15,7 @@ need=(
   "ssh-agent:openssh-client"
   "mvn:maven"
   "docker-registry:docker-registry"
+  "busybox:busybox-static"
   "npm:npm"
 )
 missing=()

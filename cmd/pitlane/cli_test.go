@@ -23,8 +23,8 @@ type cli struct {
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
-	testenv.Docker(t)
-	testenv.Isolate(t)
+	d := testenv.Docker(t)
+	testenv.RemoveInstance(t, d, testenv.Isolate(t))
 	c := &cli{t: t, bin: testenv.Binary(t)}
 	t.Cleanup(func() {
 		out, _ := exec.Command(c.bin, "list", "--json").Output()

@@ -62,7 +62,11 @@ func printImages(a *app, imgs []workspace.CachedImage, withUsers bool) {
 		if len(img.Baked) > 0 {
 			baked = strings.Join(img.Baked, ",")
 		}
-		line := fmt.Sprintf("%s\t%s\t%s ago\t%s ago\t%s", workspace.ShortKey(img.Key), units.HumanSize(float64(img.Size)),
+		key := workspace.ShortKey(img.Key)
+		if len(img.Tags) == 0 {
+			key += " (replaced)"
+		}
+		line := fmt.Sprintf("%s\t%s\t%s ago\t%s ago\t%s", key, units.HumanSize(float64(img.Size)),
 			age(time.Since(img.Created)), age(time.Since(img.LastUsed)), baked)
 		if withUsers {
 			users := "-"

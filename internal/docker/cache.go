@@ -62,22 +62,16 @@ func (c *Client) Commit(ctx context.Context, id string, spec CommitSpec) (string
 	if err != nil {
 		return "", fmt.Errorf("reading the configuration of %s: %w", spec.ConfigFrom, wrap(err))
 	}
+	// The engine fills what this configuration leaves empty from the
+	// container's: the container must not have overridden an empty
+	// entrypoint (see runtime.CommitSpec).
 	cfg := &container.Config{Labels: spec.Labels}
-	var changes []string
 	if fc := from.Config; fc != nil {
 		cfg.Env, cfg.User, cfg.WorkingDir = fc.Env, fc.User, fc.WorkingDir
 		cfg.Entrypoint, cfg.Cmd = fc.Entrypoint, fc.Cmd
-		// The engine fills what the given configuration leaves empty from
-		// the container's: say outright that these stay empty.
-		if len(fc.Entrypoint) == 0 {
-			changes = append(changes, "ENTRYPOINT []")
-		}
-		if len(fc.Cmd) == 0 {
-			changes = append(changes, "CMD []")
-		}
 	}
 	resp, err := c.api.ContainerCommit(ctx, id, container.CommitOptions{
-		Reference: spec.Tag, Config: cfg, Changes: changes, Pause: true,
+		Reference: spec.Tag, Config: cfg, Pause: true,
 		Comment: "prebuilt by pitlane",
 	})
 	if err != nil {

@@ -42,7 +42,7 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (*ImageConfig, er
 		ic.Created = t
 	}
 	if j.Config != nil {
-		ic.User, ic.Env, ic.Labels = j.Config.User, j.Config.Env, j.Config.Labels
+		ic.User, ic.Env, ic.Labels, ic.Entrypoint = j.Config.User, j.Config.Env, j.Config.Labels, j.Config.Entrypoint
 	}
 	return ic, nil
 }

@@ -18,7 +18,10 @@ type CommitSpec struct {
 	Tag string
 	// ConfigFrom is the image whose configuration (entrypoint, command,
 	// user, environment, working folder) the new image keeps, rather than
-	// the container's.
+	// the container's. Where ConfigFrom leaves one empty the container's
+	// may show through: a container to be committed sets no environment,
+	// user or working folder, and overrides the entrypoint only of an
+	// image that has one.
 	ConfigFrom string
 	// Labels are the new image's labels, replacing ConfigFrom's.
 	Labels map[string]string

@@ -95,6 +95,8 @@ type ImageConfig struct {
 	User   string
 	Env    []string
 	Labels map[string]string
+	// Entrypoint is the image's entrypoint; empty when it has none.
+	Entrypoint []string
 	// Created is when the image was built; zero when unknown.
 	Created time.Time
 }

@@ -127,8 +127,8 @@ func RepoRoot() string {
 }
 
 // RemoveInstance removes every container of a Pitlane instance, and the
-// images Pitlane built for them, when the test ends: what a test leaves
-// behind after a failure does not pile up on the engine.
+// images Pitlane built for them or cached for the instance, when the test
+// ends: what a test leaves behind does not pile up on the engine.
 func RemoveInstance(tb testing.TB, d *docker.Client, instance string) {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -143,6 +143,17 @@ func RemoveInstance(tb testing.TB, d *docker.Client, instance string) {
 			if img := c.Labels["dev.pitlane.built-image"]; img != "" {
 				_ = d.RemoveImage(ctx, img)
 			}
+		}
+		imgs, err := d.Images(ctx, "dev.pitlane.instance="+instance)
+		if err != nil {
+			tb.Logf("cleaning up the images of instance %s: %v", instance, err)
+			return
+		}
+		for _, img := range imgs {
+			for _, t := range img.Tags {
+				_ = d.RemoveImage(ctx, t)
+			}
+			_ = d.RemoveImage(ctx, img.ID)
 		}
 	})
 }

@@ -153,7 +153,9 @@ func (m *Manager) imageUsers(ctx context.Context) (*users, error) {
 		if c.ImageID != "" {
 			u.byImage[c.ImageID] = append(u.byImage[c.ImageID], who)
 		}
-		if k := c.Labels[LabelCacheKey]; k != "" {
+		// A container that runs an image of its own (a uid layer) was
+		// made from the cached image its key names, underneath.
+		if k := c.Labels[LabelCacheKey]; k != "" && c.Labels[LabelBuiltImage] != "" {
 			u.byKey[k] = append(u.byKey[k], who)
 		}
 	}

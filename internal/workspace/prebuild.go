@@ -611,11 +611,16 @@ func (m *Manager) bake(ctx context.Context, r *resolved, local, ref string, p Pr
 		Name: "pitlane-prebuild-" + ShortKey(r.key) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 10),
 		// The container's own labels end up in the image: only those
 		// the image gets anyway.
-		Image: ref, Entrypoint: keepAlive[:1], Cmd: keepAlive[1:],
+		Image: ref, Cmd: keepAlive,
 		Labels: map[string]string{LabelInstance: m.opts.Instance, LabelCacheKey: r.key},
 		// An anonymous volume: the source copy and what the phases make
 		// there stay out of the saved image.
 		Mounts: []runtime.Mount{{Type: "volume", Target: folder}},
+	}
+	if len(imgCfg.Entrypoint) > 0 {
+		// An entrypoint of the image's own is put back in the saved
+		// image; an absent one must stay absent (see CommitSpec).
+		spec.Entrypoint, spec.Cmd = keepAlive[:1], keepAlive[1:]
 	}
 	id, err := m.startContainer(ctx, spec)
 	if err != nil {
