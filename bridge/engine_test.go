@@ -74,6 +74,7 @@ func (e *engineEnv) environ() []string {
 // workspace of the instance when the test ends.
 func (e *engineEnv) manager(t testing.TB, cli *docker.Client) *workspace.Manager {
 	m := workspace.NewManager(cli, workspace.Options{DataDir: filepath.Join(e.data, "pitlane"), Instance: e.instance})
+	testenv.RemoveInstance(t, cli, e.instance)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

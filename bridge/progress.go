@@ -5,6 +5,7 @@ import (
 
 	lsp "go.lsp.dev/protocol"
 
+	"github.com/pitlane/pitlane/internal/workspace"
 	"github.com/pitlane/pitlane/protocol"
 )
 
@@ -46,12 +47,25 @@ func (p *progress) Output(line string) {
 	p.send(line)
 }
 
+// Prebuilt implements workspace.PrebuiltReporter: the IDE learns that the
+// image came from the cache.
+func (p *progress) Prebuilt(pi workspace.PrebuiltImage) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sendReport(&protocol.ProgressReport{Prebuilt: &protocol.PrebuiltImage{
+		Key: pi.Key, Image: pi.Image, Built: pi.Built, Baked: pi.Baked, PulledFrom: pi.PulledFrom,
+	}})
+}
+
 // send is called with p.mu held, so reports keep their order.
 func (p *progress) send(output string) {
+	p.sendReport(&protocol.ProgressReport{Output: output})
+}
+
+func (p *progress) sendReport(r *protocol.ProgressReport) {
 	if p.token == nil || p.done {
 		return
 	}
-	r := &protocol.ProgressReport{Output: output}
 	r.Kind = lsp.WorkDoneProgressKindReport
 	r.Message = p.step
 	p.s.notify(protocol.MethodProgress, &protocol.ProgressParams{Token: *p.token, Value: r})

@@ -171,6 +171,26 @@ type ProgressReport struct {
 	lsp.WorkDoneProgressReport
 	// Output is one line of output of the current step, without newline.
 	Output string `json:"output,omitempty"`
+	// Prebuilt is set, once, when a create or rebuild found its image in
+	// Pitlane's image cache (prebuilt, or built before) instead of
+	// building it; "message" then says so too.
+	Prebuilt *PrebuiltImage `json:"prebuilt,omitempty"`
+}
+
+// PrebuiltImage is an image a create or rebuild takes from Pitlane's image
+// cache, found by the content key of the workspace's configuration.
+type PrebuiltImage struct {
+	// Key is the content key (64 hex digits; messages show the first 12).
+	Key string `json:"key"`
+	// Image is the local reference of the image.
+	Image string    `json:"image"`
+	Built time.Time `json:"built"`
+	// Baked are the setup phases run into the image, which the create
+	// does not run again.
+	Baked []string `json:"baked,omitempty"`
+	// PulledFrom is the registry repository it was pulled from; absent
+	// when it was on the engine already.
+	PulledFrom string `json:"pulledFrom,omitempty"`
 }
 
 // InitializeParams are the params of initialize.
