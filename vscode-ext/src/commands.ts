@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { Bridge } from './bridge';
 import { ResponseError, errorMessage, isCancelled } from './client';
 import { CreateParams, ErrorData, OpenResult, ProgressValue, Workspace } from './protocol';
+import { describePrebuilt } from './present';
 import { WorkspaceNode, WorkspaceTree } from './tree';
 
 const recentKey = 'pitlane.recentSources';
@@ -201,6 +202,12 @@ export class Commands {
         this.build.appendLine(`== ${v.title}`);
         progress.report({ message: v.message ? `${v.title}: ${v.message}` : v.title });
       } else if (v.kind === 'report') {
+        if (v.prebuilt) {
+          const line = describePrebuilt(v.prebuilt);
+          this.build.appendLine(`== ${line}`);
+          progress.report({ message: line });
+          return;
+        }
         if (v.output !== undefined) {
           this.build.appendLine(v.output);
         }

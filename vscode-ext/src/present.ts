@@ -1,7 +1,20 @@
 // How a workspace reads in the tree: order, one-line description, tooltip.
 // Pure functions, tested without VS Code.
 
-import { Workspace } from './protocol';
+import { PrebuiltImage, Workspace } from './protocol';
+
+/** "Prebuilt image found: 3f9a1c2b7d4e (pulled from REPO; already set up: onCreateCommand)". */
+export function describePrebuilt(p: PrebuiltImage): string {
+  const notes: string[] = [];
+  if (p.pulledFrom) {
+    notes.push(`pulled from ${p.pulledFrom}`);
+  }
+  if (p.baked && p.baked.length > 0) {
+    notes.push(`already set up: ${p.baked.join(', ')}`);
+  }
+  const key = p.key.slice(0, 12);
+  return notes.length ? `Prebuilt image found: ${key} (${notes.join('; ')})` : `Prebuilt image found: ${key}`;
+}
 
 /** Running workspaces first, then the most recently used, then by name. */
 export function sortWorkspaces(list: Workspace[]): Workspace[] {

@@ -185,6 +185,17 @@ export interface ProgressReport {
   output?: string;
   cancellable?: boolean;
   percentage?: number;
+  /** Set once when the image comes from Pitlane's image cache. */
+  prebuilt?: PrebuiltImage;
+}
+
+/** An image a create or rebuild takes from Pitlane's cache instead of building. */
+export interface PrebuiltImage {
+  key: string;
+  image: string;
+  built: string;
+  baked?: string[];
+  pulledFrom?: string;
 }
 
 export interface ProgressEnd {

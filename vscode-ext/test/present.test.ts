@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describe as describeWs, repoName, sortWorkspaces, tooltip } from '../src/present';
+import { describe as describeWs, describePrebuilt, repoName, sortWorkspaces, tooltip } from '../src/present';
 import { Workspace } from '../src/protocol';
 
 function ws(name: string, state: Workspace['state'], extra: Partial<Workspace> = {}): Workspace {
@@ -55,5 +55,14 @@ describe('presentation', () => {
     assert.match(t, /Folder: `\/workspaces\/api`/);
     assert.match(t, /Ports: `8080, 3000`/);
     assert.match(t, /postStartCommand failed/);
+  });
+
+  it('says a prebuilt image was found, with what it saves', () => {
+    const key = '3f9a1c2b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8';
+    assert.equal(describePrebuilt({ key, image: `pitlane/cache:${key}`, built: '2025-05-01T09:12:00Z' }), 'Prebuilt image found: 3f9a1c2b7d4e');
+    assert.equal(
+      describePrebuilt({ key, image: '', built: '', baked: ['onCreateCommand', 'updateContentCommand'], pulledFrom: 'registry.example.com/team/api' }),
+      'Prebuilt image found: 3f9a1c2b7d4e (pulled from registry.example.com/team/api; already set up: onCreateCommand, updateContentCommand)',
+    );
   });
 });

@@ -82,6 +82,11 @@ class ProgressText {
             }
             is ProgressEvent.Report -> {
                 ev.message?.let { step = it }
+                ev.prebuilt?.let {
+                    val line = it.describe()
+                    output += line
+                    detail = line
+                }
                 ev.output?.let {
                     output += it
                     detail = it

@@ -51,6 +51,24 @@ class TasksTest {
         assertEquals(1.0, p.fraction)
         assertEquals(listOf("Step 1/2 : FROM base"), p.output)
     }
+
+    @Test
+    fun `progress says a prebuilt image was found`() {
+        val value = com.google.gson.JsonParser.parseString(
+            """{"kind":"report","message":"Using prebuilt image 3f9a1c2b7d4e (built 2025-05-01 09:12)","prebuilt":{"key":"3f9a1c2b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8","image":"pitlane/cache:3f9a","built":"2025-05-01T09:12:00Z","baked":["onCreateCommand","updateContentCommand"],"pulledFrom":"registry.example.com/team/api"}}""",
+        ).asJsonObject
+        val ev = ProgressEvent.decode(value) as ProgressEvent.Report
+        assertEquals(listOf("onCreateCommand", "updateContentCommand"), ev.prebuilt?.baked)
+        val p = ProgressText()
+        p.apply(ProgressEvent.Begin("Creating api", null, null, true))
+        p.apply(ev)
+        assertEquals("Creating api: Using prebuilt image 3f9a1c2b7d4e (built 2025-05-01 09:12)", p.text)
+        assertEquals(
+            "Prebuilt image found: 3f9a1c2b7d4e (pulled from registry.example.com/team/api; already set up: onCreateCommand, updateContentCommand)",
+            p.detail,
+        )
+        assertEquals(null, (ProgressEvent.decode(com.google.gson.JsonParser.parseString("""{"kind":"report","message":"x"}""").asJsonObject) as ProgressEvent.Report).prebuilt)
+    }
 }
 
 class OpenPlanTest {
