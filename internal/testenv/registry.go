@@ -33,7 +33,7 @@ type Registry struct {
 // ends; with auth it accepts only User and Password (htpasswd). Without
 // docker-registry the test is skipped, unless PITLANE_REQUIRE_DOCKER=1,
 // when it fails.
-func StartRegistry(t *testing.T, auth bool) *Registry {
+func StartRegistry(t testing.TB, auth bool) *Registry {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
@@ -97,7 +97,7 @@ func StartRegistry(t *testing.T, auth bool) *Registry {
 // DockerConfig points DOCKER_CONFIG at a fresh folder whose config.json
 // holds the registry's credentials (none for a registry without auth), as
 // `docker login` would leave them.
-func (r *Registry) DockerConfig(t *testing.T) string {
+func (r *Registry) DockerConfig(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := map[string]any{"auths": map[string]any{}}
