@@ -19,10 +19,12 @@ func newDeleteCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
-		Short:   "Delete a workspace: its container, built image and Pitlane's data for it",
-		Long: `Delete a workspace: its container, the image Pitlane built for it, and
-Pitlane's data for it (a cloned repository, logs). A local source folder is
-never touched. Asks for confirmation unless --force is given.
+		Short:   "Delete a workspace: its container and Pitlane's data for it",
+		Long: `Delete a workspace: its container, the image layer Pitlane built for it
+alone, and Pitlane's data for it (a cloned repository, logs). A local source
+folder is never touched. The image in Pitlane's cache stays for the next
+create (pitlane images prune removes unused ones). Asks for confirmation
+unless --force is given.
 
 A clone that holds work found nowhere else (uncommitted changes, untracked
 files, stashes, commits on no remote) is never deleted silently: the question
