@@ -200,15 +200,20 @@ func TestCreateFromGitWithDockerfile(t *testing.T) {
 	if !strings.HasPrefix(ws.LocalFolder, m.DataDir()) {
 		t.Errorf("clone at %s, not under the data folder %s", ws.LocalFolder, m.DataDir())
 	}
-	img := "pitlane-" + name + ":latest"
-	if ok, _ := d.ImageExists(ctx, img); !ok {
-		t.Errorf("built image %s missing", img)
+	// The built image is kept in the cache, under its key; the workspace
+	// has no image of its own (it runs as root, so no uid layer).
+	img := ws.Image
+	if ok, _ := d.ImageExists(ctx, img); !ok || !strings.Contains(img, "pitlane/cache") {
+		t.Errorf("built image %s missing from the cache", img)
 	}
 	if err := m.Delete(ctx, name, workspace.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := d.ImageExists(ctx, img); ok {
-		t.Errorf("built image %s left after delete", img)
+	if ok, _ := d.ImageExists(ctx, img); !ok {
+		t.Errorf("the cached image %s went with the workspace", img)
+	}
+	if ok, _ := d.ImageExists(ctx, "pitlane-"+name+":latest"); ok {
+		t.Errorf("the workspace's own image tag was left after delete")
 	}
 	if _, err := os.Stat(ws.LocalFolder); !os.IsNotExist(err) {
 		t.Errorf("clone left after delete")
@@ -412,8 +417,13 @@ func TestRebuild(t *testing.T) {
 	if out, _ := execOut(t, m, name, "sh", "-c", "cat /version /tmp/hooks; ls /tmp/only-in-first 2>&1 || true"); !strings.HasPrefix(out, "v2\ncreated\n") || !strings.Contains(out, "No such file") {
 		t.Errorf("after rebuild: %q", out)
 	}
-	if out, err := exec.Command("docker", "images", "-q", "--filter", "label=dev.pitlane.workspace="+name).Output(); err != nil || len(strings.Fields(string(out))) != 1 {
-		t.Errorf("images of the workspace after a rebuild: %q (%v), want exactly one", out, err)
+	// Both images stay in the cache (a rebuild back to v1 would reuse
+	// the first); only the second is in use. Nothing else is left.
+	if imgs, err := m.Images(ctx); err != nil || len(imgs) != 2 || len(imgs[0].UsedBy) != 1 || len(imgs[1].UsedBy) != 0 {
+		t.Errorf("cached images after a rebuild: %+v (%v), want the new one in use and the old one not", imgs, err)
+	}
+	if out, err := exec.Command("docker", "images", "-q", "--filter", "label=dev.pitlane.workspace="+name).Output(); err != nil || len(strings.Fields(string(out))) != 2 {
+		t.Errorf("images of the workspace after a rebuild: %q (%v), want the two cached ones", out, err)
 	}
 
 	// A rebuild that cannot build leaves the workspace as it was.
