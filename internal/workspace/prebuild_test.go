@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
 	"github.com/pitlane/pitlane/internal/runtime"
@@ -315,5 +316,59 @@ func TestNewEntries(t *testing.T) {
 	want := []string{"node_modules", "out.txt", "src/gen"}
 	if got := newEntries(before, after); !reflect.DeepEqual(got, want) {
 		t.Errorf("newEntries = %q, want %q", got, want)
+	}
+}
+
+// TestFakeWatchPrebuildsWhenTheKeyChanges watches a real folder (fsnotify)
+// over the fake runtime: a change to a file of the key prebuilds again, a
+// change to an ignored file does not.
+func TestFakeWatchPrebuildsWhenTheKeyChanges(t *testing.T) {
+	m, _ := newFakeManager(t)
+	src := hookSource(t)
+	os.WriteFile(filepath.Join(src, ".devcontainer", ".dockerignore"), []byte("scratch\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	results := make(chan *PrebuildResult, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- m.WatchPrebuild(ctx, WatchOptions{
+			PrebuildOptions: PrebuildOptions{Source: src},
+			Settle:          50 * time.Millisecond,
+			OnResult: func(res *PrebuildResult, err error) {
+				if err != nil {
+					t.Errorf("prebuild: %v", err)
+					return
+				}
+				results <- res
+			},
+		})
+	}()
+	next := func(what string) *PrebuildResult {
+		t.Helper()
+		select {
+		case res := <-results:
+			return res
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no prebuild after %s", what)
+			return nil
+		}
+	}
+	first := next("starting")
+	// Ignored: no prebuild.
+	os.MkdirAll(filepath.Join(src, ".devcontainer", "scratch"), 0o755)
+	os.WriteFile(filepath.Join(src, ".devcontainer", "scratch", "notes.txt"), []byte("x"), 0o644)
+	select {
+	case res := <-results:
+		t.Errorf("an ignored file prebuilt again: %+v", res)
+	case <-time.After(500 * time.Millisecond):
+	}
+	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN echo changed\n"), 0o644)
+	second := next("changing the Dockerfile")
+	if second.Key == first.Key || second.Reused {
+		t.Errorf("after the change: %+v (first %+v)", second, first)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("WatchPrebuild: %v", err)
 	}
 }
