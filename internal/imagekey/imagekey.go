@@ -243,7 +243,7 @@ func BaseImages(dockerfile []byte, args map[string]string) ([]string, error) {
 				} else if hasDef {
 					v, _, err := lex.ProcessWord(def, global)
 					if err != nil {
-						return nil, fmt.Errorf("Dockerfile line %d: %w", n.StartLine, err)
+						return nil, fmt.Errorf("line %d of the Dockerfile: %w", n.StartLine, err)
 					}
 					global[name] = v
 				}
@@ -251,14 +251,14 @@ func BaseImages(dockerfile []byte, args map[string]string) ([]string, error) {
 		case "from":
 			seenFrom = true
 			if n.Next == nil {
-				return nil, fmt.Errorf("Dockerfile line %d: FROM names no image", n.StartLine)
+				return nil, fmt.Errorf("line %d of the Dockerfile: FROM names no image", n.StartLine)
 			}
 			img, _, err := lex.ProcessWord(n.Next.Value, global)
 			if err != nil {
-				return nil, fmt.Errorf("Dockerfile line %d: %w", n.StartLine, err)
+				return nil, fmt.Errorf("line %d of the Dockerfile: %w", n.StartLine, err)
 			}
 			if img == "" {
-				return nil, fmt.Errorf("Dockerfile line %d: FROM %s expands to nothing: give the build arg a value", n.StartLine, n.Next.Value)
+				return nil, fmt.Errorf("line %d of the Dockerfile: FROM %s expands to nothing: give the build arg a value", n.StartLine, n.Next.Value)
 			}
 			if !stages[strings.ToLower(img)] && !strings.EqualFold(img, "scratch") {
 				out = append(out, img)
