@@ -184,6 +184,9 @@ func (m *Manager) PruneImages(ctx context.Context, opts PruneOptions) ([]CachedI
 		return nil, fmt.Errorf("%w: another prune is under way", ErrBusy)
 	}
 	defer unlock()
+	if !opts.DryRun {
+		m.removeDeadPrebuilds(ctx)
+	}
 	imgs, err := m.Images(ctx)
 	if err != nil {
 		return nil, err
@@ -233,4 +236,25 @@ func (m *Manager) removeCached(ctx context.Context, img CachedImage) error {
 		}
 	}
 	return nil
+}
+
+// removeDeadPrebuilds removes the containers of prebuilds whose process
+// died (a prebuild under way holds its key's lock).
+func (m *Manager) removeDeadPrebuilds(ctx context.Context) {
+	cs, err := m.rt.List(ctx, LabelCacheKey, LabelInstance+"="+m.opts.Instance)
+	if err != nil {
+		return
+	}
+	for _, c := range cs {
+		key := c.Labels[LabelCacheKey]
+		if c.Labels[LabelWorkspace] != "" || !strings.HasPrefix(c.Name, "pitlane-prebuild-"+ShortKey(key)) {
+			continue
+		}
+		unlock, err := m.flock("prebuild-"+ShortKey(key), false)
+		if err != nil {
+			continue
+		}
+		_ = m.rt.Remove(ctx, c.ID)
+		unlock()
+	}
 }

@@ -504,6 +504,9 @@ func (m *Manager) prebuildFolder(ctx context.Context, local string, src Source, 
 	if r.kind == KindDefault {
 		return nil, fmt.Errorf("%w: %s has no devcontainer.json or Dockerfile: there is nothing to prebuild (the default image %s is used as it is)", ErrSourceInvalid, src.URL, m.opts.DefaultImage)
 	}
+	if !cacheable(r) {
+		return nil, fmt.Errorf("%w: there is nothing to prebuild: the configuration uses the image %s as it is, with no features, onCreateCommand or updateContentCommand", ErrSourceInvalid, r.cfg.Image)
+	}
 	var asked []TrustItem
 	for _, it := range planTrust(r, local) {
 		if it.Kind == TrustBuildContext {
@@ -549,6 +552,12 @@ func (m *Manager) prebuildFolder(ctx context.Context, local string, src Source, 
 			_ = m.rt.RemoveImage(ctx, out.own)
 		}
 		if err := m.bake(ctx, r, local, ref, p); err != nil {
+			if out.own == "" {
+				// The configuration's image itself got the key's
+				// tag, and nothing was baked into it: take the tag
+				// back, the image keeps its own name.
+				_ = m.rt.RemoveImage(context.WithoutCancel(ctx), ref)
+			}
 			return nil, err
 		}
 	}
@@ -609,10 +618,11 @@ func (m *Manager) bake(ctx context.Context, r *resolved, local, ref string, p Pr
 	p.Step("Starting a container to run " + strings.Join(phases, " and "))
 	spec := runtime.ContainerSpec{
 		Name: "pitlane-prebuild-" + ShortKey(r.key) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 10),
-		// The container's own labels end up in the image: only those
-		// the image gets anyway.
+		// The container's own labels end up in the image where the
+		// image does not set them: only those it sets anyway. It is no
+		// workspace, whatever the image's labels say.
 		Image: ref, Cmd: keepAlive,
-		Labels: map[string]string{LabelInstance: m.opts.Instance, LabelCacheKey: r.key},
+		Labels: map[string]string{LabelInstance: m.opts.Instance, LabelCacheKey: r.key, LabelWorkspace: ""},
 		// An anonymous volume: the source copy and what the phases make
 		// there stay out of the saved image.
 		Mounts: []runtime.Mount{{Type: "volume", Target: folder}},
