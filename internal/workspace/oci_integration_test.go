@@ -156,7 +156,7 @@ func TestFeatureFromRegistry(t *testing.T) {
 			"features": {%q: {"greeting": "from the registry", "loud": true}}}`, ref),
 	})
 
-	check := func(name string, rec *recorder, wantLog string) {
+	check := func(name string, rec *recorder, wantLog, wantStep string) {
 		t.Helper()
 		ws, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: rec})
 		if err != nil {
@@ -165,19 +165,20 @@ func TestFeatureFromRegistry(t *testing.T) {
 		if out, code := execOut(t, m, name, "sh", "-c", "cat /usr/local/share/hello-marker; echo $HELLO_FEATURE"); code != 0 || out != "from the registry|true|"+ws.RemoteUser+"\ninstalled\n" {
 			t.Errorf("%s: inside (code %d): %q", name, code, out)
 		}
-		if lines := strings.Join(rec.lines, "\n"); !strings.Contains(lines, wantLog) || !strings.Contains(lines, "Installing feature "+ref) {
-			t.Errorf("%s: progress lacks %q:\n%s", name, wantLog, lines)
+		if lines := strings.Join(rec.lines, "\n"); !strings.Contains(lines, wantLog) || !strings.Contains(lines+"\n"+strings.Join(rec.steps, "\n"), wantStep) {
+			t.Errorf("%s: progress lacks %q or %q:\n%s\n%s", name, wantLog, wantStep, lines, strings.Join(rec.steps, "\n"))
 		}
 	}
-	check("oci-"+testenv.ID(), &recorder{}, "Fetching feature "+ref)
+	check("oci-"+testenv.ID(), &recorder{}, "Fetching feature "+ref, "Installing feature "+ref)
 	layers, _ := filepath.Glob(filepath.Join(m.DataDir(), "features", "layers", "sha256", "*", "install.sh"))
 	if len(layers) != 1 {
 		t.Errorf("cached layers: %q", layers)
 	}
 
-	// The second create needs no registry.
+	// The second create needs no registry, and takes the image with the
+	// feature installed from the image cache.
 	stopRegistry()
-	check("oci2-"+testenv.ID(), &recorder{}, "Using cached feature "+ref)
+	check("oci2-"+testenv.ID(), &recorder{}, "Using cached feature "+ref, "Using prebuilt image ")
 
 	// A tag never fetched cannot come from the cache: the error names the
 	// registry and says what to check.
