@@ -255,6 +255,10 @@ func (m *Manager) cacheLookup(ctx context.Context, r *resolved, cacheFrom string
 		return nil, nil
 	}
 	r.key = key
+	if r.buildOpts != nil && r.buildOpts.NoCache {
+		// build.options asks for --no-cache: build, then keep the result.
+		return nil, nil
+	}
 	ref := m.CacheRef(key)
 	hit := &cacheHit{ref: ref}
 	hit.config, err = m.rt.InspectImage(ctx, ref)
