@@ -124,7 +124,7 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 	if err := m.mkdirPrivate(dir); err != nil {
 		return nil, "", err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, "", err

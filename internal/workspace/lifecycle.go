@@ -75,7 +75,7 @@ func (m *Manager) resume(ctx context.Context, c *runtime.Container, opts StartOp
 	if err := m.mkdirPrivate(m.wsDir(name)); err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (m *Manager) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 	if err := m.mkdirPrivate(m.wsDir(name)); err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		return nil, err
 	}
