@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,33 +129,6 @@ func hostIn(host string, list []string) bool {
 		}
 	}
 	return false
-}
-
-// HostOf returns the host (with a port, if the URL has one) of a git
-// remote URL (https, ssh, scp-like), or "" for local paths and file://.
-func HostOf(remote string) string {
-	remote = strings.TrimSpace(remote)
-	if strings.Contains(remote, "://") {
-		u, err := url.Parse(remote)
-		if err != nil || u.Scheme == "file" {
-			return ""
-		}
-		h := strings.ToLower(u.Host)
-		if u.Scheme == "ssh" || u.Scheme == "git+ssh" || u.Scheme == "git" {
-			// The port of an SSH remote says nothing about HTTPS.
-			h = strings.ToLower(u.Hostname())
-		}
-		return h
-	}
-	// scp-like: [user@]host:path
-	if i := strings.IndexByte(remote, ':'); i > 0 && !strings.ContainsAny(remote[:i], "/\\") {
-		h := remote[:i]
-		if j := strings.LastIndexByte(h, '@'); j >= 0 {
-			h = h[j+1:]
-		}
-		return strings.ToLower(h)
-	}
-	return ""
 }
 
 // Outcomes of a request, as logged.

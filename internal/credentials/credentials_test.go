@@ -14,24 +14,6 @@ import (
 	"github.com/pitlane/pitlane/internal/agent"
 )
 
-func TestHostOf(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://github.com/org/app.git":            "github.com",
-		"https://user:tok@Git.Example.test/o/r.git": "git.example.test",
-		"http://127.0.0.1:8080/r.git":               "127.0.0.1:8080",
-		"ssh://git@gitlab.com:2222/o/r.git":         "gitlab.com",
-		"git@github.com:org/app.git":                "github.com",
-		"github.com:org/app.git":                    "github.com",
-		"file:///srv/repo.git":                      "",
-		"/srv/repo.git":                             "",
-		"./repo":                                    "",
-	} {
-		if got := HostOf(in); got != want {
-			t.Errorf("HostOf(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestDecide(t *testing.T) {
 	remotes := []string{"github.com", "127.0.0.1:8080"}
 	for _, tc := range []struct {

@@ -56,6 +56,9 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 	if opts.Source == "" {
 		return nil, fmt.Errorf("%w: no source given: name a git URL or a folder", ErrSourceInvalid)
 	}
+	if err := CheckEnv(opts.Env); err != nil {
+		return nil, err
+	}
 	unlock, err := m.lock(name, opCreate)
 	if err != nil {
 		return nil, err
@@ -142,6 +145,10 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 			return nil, "", inStep("source", fmt.Errorf("%w: --branch applies to git URLs; %s is a local folder used as it is", ErrSourceInvalid, opts.Source))
 		}
 		src = Source{URL: local, Local: true}
+	}
+
+	if err := m.recordPersonal(ctx, name, src, local, opts); err != nil {
+		return nil, "", inStep("source", err)
 	}
 
 	return m.setup(ctx, name, src, local, opts.ConfigPath, p, &containerID)
@@ -502,6 +509,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("container", m.engineErr(err))
 	}
 	merged = containerResolve(merged, c.Env)
+	m.personalize(ctx, ws, p)
 	// The profile patch needs root: it shares the probe's exec when the
 	// remote user is root, and costs an exec of its own otherwise.
 	prelude := ""
@@ -518,6 +526,9 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	for _, phase := range []string{devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate, devcontainer.PhasePostStart, devcontainer.PhasePostAttach} {
 		if err := m.runPhase(ctx, ws, merged, phase, henv, p); err != nil {
 			return fail(err)
+		}
+		if phase == devcontainer.PhasePostCreate {
+			m.setupDotfiles(ctx, ws, henv, p)
 		}
 		if phase == waitFor && len(merged.Hooks(phase)) > 0 && phase != devcontainer.PhasePostAttach {
 			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")

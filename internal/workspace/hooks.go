@@ -21,6 +21,11 @@ import (
 // stops the phase.
 func (m *Manager) runPhase(ctx context.Context, ws *Workspace, cfg *devcontainer.Config, phase string, env []string, p Progress) error {
 	hooks := cfg.Hooks(phase)
+	if len(hooks) > 0 && m.opts.Forwarder != nil {
+		fw := m.forward(ctx, ws, ws.RemoteUser)
+		defer fw.Stop()
+		env = append(env[:len(env):len(env)], fw.Env...)
+	}
 	for _, h := range hooks {
 		title := "Running " + phase
 		if h.Origin != "" && h.Origin != "devcontainer.json" {
@@ -226,6 +231,11 @@ func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEn
 	vars := devcontainer.Vars{ContainerEnv: devcontainer.EnvMap(containerEnv), ContainerOnly: true}
 	for k, v := range cfg.RemoteEnv {
 		env[k] = vars.Substitute(v)
+	}
+	for _, kv := range m.personalEnv(ws.Name) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
 	}
 	return envList(env), nil
 }

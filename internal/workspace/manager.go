@@ -73,6 +73,9 @@ type Options struct {
 	// HostIDs returns the uid and gid that updateRemoteUserUID gives the
 	// remote user. Default: the uid and gid of this process.
 	HostIDs func() (uid, gid int)
+	// Forwarder, if set, forwards the host's git credentials to setup
+	// hooks, dotfiles and Exec calls that ask for it.
+	Forwarder Forwarder
 }
 
 // DefaultImage is the image used for sources without any configuration.
@@ -91,6 +94,12 @@ type CreateOptions struct {
 	ConfigPath string
 	// Progress, if set, receives steps and output lines.
 	Progress Progress
+	// Env (KEY=VALUE) is the user's environment for the workspace: hooks,
+	// exec and SSH sessions see it; labels and logs never hold it.
+	Env []string
+	// Dotfiles, if set, are installed in the workspace user's home after
+	// postCreateCommand.
+	Dotfiles *Dotfiles
 }
 
 // ExecOptions describe a process to run in a workspace.
@@ -109,6 +118,9 @@ type ExecOptions struct {
 	// Resize, for TTY sessions, receives a function that resizes the
 	// terminal once the process runs.
 	Resize func(resize func(width, height uint) error)
+	// Forward lends the process the host's git credentials (through the
+	// Manager's Forwarder) while it runs.
+	Forward bool
 }
 
 // Docker is what the engine needs from a Docker engine; *docker.Client
@@ -349,6 +361,11 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 	}
 	if spec.WorkingDir == "" {
 		spec.WorkingDir = ws.Folder
+	}
+	if opts.Forward && m.opts.Forwarder != nil {
+		fw := m.forward(ctx, ws, spec.User)
+		defer fw.Stop()
+		spec.Env = append(spec.Env, fw.Env...)
 	}
 	_ = m.Touch(name)
 	code, err := m.d.Exec(ctx, c.ID, spec)
