@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/pitlane/pitlane/internal/agent"
 	"github.com/pitlane/pitlane/internal/sshconfig"
@@ -117,6 +118,9 @@ func runAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspa
 		Stdin:  stdin,
 		Stdout: stdout,
 		Stderr: stderr,
+		// Sessions inherit the agent's environment, and with it the
+		// way to the host's git credentials.
+		Forward: true,
 	})
 	ready := g.isReady()
 	g.fail()
@@ -251,9 +255,21 @@ func (w *heldWriter) held() string {
 	return string(w.buf)
 }
 
+// installs joins concurrent installs of one agent into one container made
+// by this process (an SSH connection and its credential relay both find
+// the agent missing).
+var installs singleflight.Group
+
 // installAgent copies the agent binary into the container, where the copy
 // checks its own checksum before it takes its final name.
 func installAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspace, bin, sum string, errw io.Writer) error {
+	_, err, _ := installs.Do(ws.ContainerID+"/"+sum, func() (any, error) {
+		return nil, installAgentOnce(ctx, mgr, ws, bin, sum, errw)
+	})
+	return err
+}
+
+func installAgentOnce(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspace, bin, sum string, errw io.Writer) error {
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return fmt.Errorf("reading the agent binary %s: %w", bin, err)

@@ -22,7 +22,7 @@ changes; running it again does nothing. pitlane create does this on first use.
 With --uninstall, remove exactly that line and Pitlane's ssh_config.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := sshconfig.Options{}
+			opts := sshConfigOptions()
 			if uninstall {
 				removed, err := sshconfig.Uninstall(opts)
 				if err != nil {

@@ -15,7 +15,7 @@ func init() {
 			if ev.Kind != workspace.EventCreated {
 				return
 			}
-			res, err := sshconfig.Ensure(sshconfig.Options{})
+			res, err := sshconfig.Ensure(sshConfigOptions())
 			if err != nil {
 				fmt.Fprintf(a.stderr, "pitlane: warning: could not set up SSH access (%v); run `pitlane ssh-config` to retry\n", err)
 				return

@@ -349,3 +349,27 @@ func TestKeysAreStable(t *testing.T) {
 		t.Errorf("known_hosts = %q", known)
 	}
 }
+
+func TestForwardAgentSetting(t *testing.T) {
+	e := newEnv(t)
+	e.opts.ForwardAgent = true
+	path, _, err := WriteOwn(e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if n := strings.Count(string(got), "ForwardAgent yes"); n != 1 || strings.Contains(string(got), "ForwardAgent no") {
+		t.Fatalf("config with the setting on:\n%s", got)
+	}
+	// Every Host block says yes, whether it said no or nothing before.
+	in := "Host a.pitlane\n\tForwardAgent no\n\tUser x\nHost b.pitlane\n\tUser y\n"
+	want := "Host a.pitlane\n\tForwardAgent yes\n\tUser x\nHost b.pitlane\n\tForwardAgent yes\n\tUser y\n"
+	if out := string(forwardAgent([]byte(in))); out != want {
+		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+	e.opts.ForwardAgent = false
+	WriteOwn(e.opts)
+	if got, _ := os.ReadFile(path); strings.Contains(string(got), "ForwardAgent yes") {
+		t.Fatalf("turning it off left:\n%s", got)
+	}
+}
