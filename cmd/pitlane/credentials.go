@@ -262,4 +262,3 @@ func addHost(l []string, h string) []string {
 func removeHost(l []string, h string) []string {
 	return slices.DeleteFunc(l, func(x string) bool { return x == h })
 }
-
