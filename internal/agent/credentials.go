@@ -89,7 +89,7 @@ func Relay(sock string, in io.Reader, out io.Writer) error {
 		if err := os.MkdirAll(root, 0o755); err == nil {
 			// Every user of the container may keep relays here; each in
 			// its own private folder.
-			os.Chmod(root, 0o1777)
+			os.Chmod(root, 0o777|os.ModeSticky)
 		}
 		cleanStaleRelays()
 	}
