@@ -509,6 +509,10 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("container", m.engineErr(err))
 	}
 	merged = containerResolve(merged, c.Env)
+	// One forwarding channel serves the whole setup; starting it now lets
+	// the agent's copy into the container overlap with the steps below.
+	fw := m.forward(ctx, ws, ws.RemoteUser)
+	defer fw.Stop()
 	m.personalize(ctx, ws, p)
 	// The profile patch needs root: it shares the probe's exec when the
 	// remote user is root, and costs an exec of its own otherwise.
@@ -522,6 +526,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrHookFailed, err))
 	}
+	henv = append(henv, fw.Env...)
 	waitFor := firstNonEmpty(merged.WaitFor, devcontainer.PhaseUpdateContent)
 	for _, phase := range []string{devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate, devcontainer.PhasePostStart, devcontainer.PhasePostAttach} {
 		if err := m.runPhase(ctx, ws, merged, phase, henv, p); err != nil {
@@ -534,6 +539,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")
 		}
 	}
+	m.awaitForwarding(ctx, ws, fw, p)
 	if err := m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseReady, "" }); err != nil {
 		return nil, kind, err
 	}

@@ -144,15 +144,13 @@ func (m *Manager) installDotfiles(ctx context.Context, ws *Workspace, d *Dotfile
 }
 
 // setupDotfiles installs the workspace's dotfiles, if it has any, with
-// the hooks' environment and the host's credentials.
+// the hooks' environment (and so the host's credentials).
 func (m *Manager) setupDotfiles(ctx context.Context, ws *Workspace, env []string, p Progress) {
 	pers, err := m.Personal(ws.Name)
 	if err != nil || pers.Dotfiles == nil {
 		return
 	}
-	fw := m.forward(ctx, ws, ws.RemoteUser)
-	defer fw.Stop()
-	m.installDotfiles(ctx, ws, pers.Dotfiles, append(env[:len(env):len(env)], fw.Env...), p)
+	m.installDotfiles(ctx, ws, pers.Dotfiles, env, p)
 }
 
 // tarFolder packs a folder (files, folders, symlinks) into a tar archive.

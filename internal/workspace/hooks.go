@@ -21,11 +21,6 @@ import (
 // stops the phase.
 func (m *Manager) runPhase(ctx context.Context, ws *Workspace, cfg *devcontainer.Config, phase string, env []string, p Progress) error {
 	hooks := cfg.Hooks(phase)
-	if len(hooks) > 0 && m.opts.Forwarder != nil {
-		fw := m.forward(ctx, ws, ws.RemoteUser)
-		defer fw.Stop()
-		env = append(env[:len(env):len(env)], fw.Env...)
-	}
 	for _, h := range hooks {
 		title := "Running " + phase
 		if h.Origin != "" && h.Origin != "devcontainer.json" {

@@ -274,19 +274,23 @@ func (m *Manager) personalize(ctx context.Context, ws *Workspace, p Progress) {
 		p.Output(fmt.Sprintf("warning: git's credential helper was not set up (exit status %d, %v); git in the workspace will not get your credentials", code, err))
 		return
 	}
-	fw := m.forward(ctx, ws, ws.RemoteUser)
-	defer fw.Stop()
-	select {
-	case err := <-fw.Ready:
-		if err != nil {
-			p.Output("warning: credentials cannot be forwarded yet: " + err.Error())
-			return
-		}
-	case <-time.After(2 * time.Minute):
-		p.Output("warning: credentials cannot be forwarded yet: the forwarding channel did not start")
-		return
-	case <-ctx.Done():
+	p.Output("git asks this machine for credentials of the workspace's own hosts (`pitlane credentials " + ws.Name + "` shows and changes that)")
+}
+
+// awaitForwarding waits, at the end of a setup, until the forwarding
+// channel that served it works: then the agent that git's credential
+// helper runs is in place. It reports when that is not so.
+func (m *Manager) awaitForwarding(ctx context.Context, ws *Workspace, fw *Forwarding, p Progress) {
+	if m.opts.Forwarder == nil {
 		return
 	}
-	p.Output("git asks this machine for credentials of the workspace's own hosts (`pitlane credentials " + ws.Name + "` shows and changes that)")
+	select {
+	case err := <-fw.Ready:
+		if err != nil && ctx.Err() == nil {
+			p.Output("warning: git credentials cannot be forwarded to " + ws.Name + ": " + err.Error())
+		}
+	case <-time.After(2 * time.Minute):
+		p.Output("warning: git credentials cannot be forwarded to " + ws.Name + ": the forwarding channel did not start")
+	case <-ctx.Done():
+	}
 }
