@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/sync/singleflight"
@@ -263,10 +264,20 @@ var installs singleflight.Group
 // installAgent copies the agent binary into the container, where the copy
 // checks its own checksum before it takes its final name.
 func installAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspace, bin, sum string, errw io.Writer) error {
-	_, err, _ := installs.Do(ws.ContainerID+"/"+sum, func() (any, error) {
-		return nil, installAgentOnce(ctx, mgr, ws, bin, sum, errw)
+	// The install runs to its end even if the caller that started it
+	// gives up: others may be waiting for it, and a copy cut short would
+	// leave a staged file behind.
+	ch := installs.DoChan(ws.ContainerID+"/"+sum, func() (any, error) {
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		return nil, installAgentOnce(ictx, mgr, ws, bin, sum, errw)
 	})
-	return err
+	select {
+	case r := <-ch:
+		return r.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func installAgentOnce(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspace, bin, sum string, errw io.Writer) error {
