@@ -56,8 +56,9 @@ func newGitServer(t *testing.T, user, password string) *gitServer {
 	return s
 }
 
-// repo makes a bare repository that accepts pushes, with one commit.
-func (s *gitServer) repo(t *testing.T, name string) string {
+// repo makes a bare repository that accepts pushes, with one commit of
+// files.
+func (s *gitServer) repo(t *testing.T, name string, files map[string]string) string {
 	t.Helper()
 	bare := filepath.Join(s.root, name)
 	work := t.TempDir()
@@ -65,6 +66,9 @@ func (s *gitServer) repo(t *testing.T, name string) string {
 	mustGit(t, "", "-C", bare, "config", "http.receivepack", "true")
 	mustGit(t, "", "init", "-q", "-b", "main", work)
 	os.WriteFile(filepath.Join(work, "README"), []byte("hello\n"), 0o644)
+	for n, body := range files {
+		os.WriteFile(filepath.Join(work, n), []byte(body), 0o644)
+	}
 	mustGit(t, "", "-C", work, "add", ".")
 	mustGit(t, "", "-C", work, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
 	mustGit(t, "", "-C", work, "push", "-q", bare, "main")
@@ -124,7 +128,10 @@ func TestCredentialsForwarded(t *testing.T) {
 		envSecret     = "env-value-5d1c0e"
 	)
 	srv := newGitServer(t, "ada", serverSecret)
-	srv.repo(t, "app.git")
+	// The setup hook asks for a credential too, and notes only whether
+	// it got one.
+	srv.repo(t, "app.git", map[string]string{".devcontainer.json": `{"image": "pitlane/base:bookworm",
+		"postCreateCommand": "printf 'protocol=https\\nhost=git.example.test\\n\\n' | git credential fill | grep -c '^password=' > /tmp/hook-got-password"}`})
 	home := os.Getenv("HOME")
 	os.MkdirAll(home, 0o755)
 	store := filepath.Join(home, "git-credentials")
@@ -175,6 +182,12 @@ func TestCredentialsForwarded(t *testing.T) {
 			if strings.Contains(got, "password=") || !strings.Contains(errOut, "pitlane credentials allow "+name+" other.example.test") {
 				t.Errorf("%s: another host got %q, stderr %q", how, got, errOut)
 			}
+		}
+	})
+
+	t.Run("hook", func(t *testing.T) {
+		if out, errOut, _ := c.run("exec", name, "--", "cat", "/tmp/hook-got-password"); out != "1\n" {
+			t.Errorf("postCreateCommand got no credential: %q %s", out, errOut)
 		}
 	})
 
@@ -307,6 +320,16 @@ func TestCredentialsForwarded(t *testing.T) {
 		}
 		if got, _ := fill("ssh", "git.example.test"); !strings.Contains(got, "password="+exampleSecret) {
 			t.Errorf("after a restart: %q", got)
+		}
+		// A rebuild makes a new container and sets it up again.
+		if _, errOut, code := c.run("rebuild", name); code != 0 {
+			t.Fatalf("rebuild: %s", errOut)
+		}
+		if got, _ := fill("exec", "git.example.test"); !strings.Contains(got, "password="+exampleSecret) {
+			t.Errorf("after a rebuild: %q", got)
+		}
+		if out, _, _ := c.run("exec", name, "--", "sh", "-c", `echo "$FROM_FLAG $(git config user.email)"`); out != "yes ada@example.test\n" {
+			t.Errorf("after a rebuild, env and identity: %q", out)
 		}
 	})
 }

@@ -527,19 +527,30 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return fail(fmt.Errorf("%w: %v", ErrHookFailed, err))
 	}
 	henv = append(henv, fw.Env...)
+	// Hooks and dotfiles may use git: the channel must work before they run.
+	awaited := false
+	await := func() {
+		if !awaited {
+			awaited = true
+			m.awaitForwarding(ctx, ws, fw, p)
+		}
+	}
 	waitFor := firstNonEmpty(merged.WaitFor, devcontainer.PhaseUpdateContent)
 	for _, phase := range []string{devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate, devcontainer.PhasePostStart, devcontainer.PhasePostAttach} {
+		if len(merged.Hooks(phase)) > 0 {
+			await()
+		}
 		if err := m.runPhase(ctx, ws, merged, phase, henv, p); err != nil {
 			return fail(err)
 		}
 		if phase == devcontainer.PhasePostCreate {
-			m.setupDotfiles(ctx, ws, henv, p)
+			m.setupDotfiles(ctx, ws, henv, await, p)
 		}
 		if phase == waitFor && len(merged.Hooks(phase)) > 0 && phase != devcontainer.PhasePostAttach {
 			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")
 		}
 	}
-	m.awaitForwarding(ctx, ws, fw, p)
+	await()
 	if err := m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseReady, "" }); err != nil {
 		return nil, kind, err
 	}

@@ -144,12 +144,14 @@ func (m *Manager) installDotfiles(ctx context.Context, ws *Workspace, d *Dotfile
 }
 
 // setupDotfiles installs the workspace's dotfiles, if it has any, with
-// the hooks' environment (and so the host's credentials).
-func (m *Manager) setupDotfiles(ctx context.Context, ws *Workspace, env []string, p Progress) {
+// the hooks' environment (and so the host's credentials, once await has
+// seen the forwarding channel work).
+func (m *Manager) setupDotfiles(ctx context.Context, ws *Workspace, env []string, await func(), p Progress) {
 	pers, err := m.Personal(ws.Name)
 	if err != nil || pers.Dotfiles == nil {
 		return
 	}
+	await()
 	m.installDotfiles(ctx, ws, pers.Dotfiles, env, p)
 }
 
