@@ -19,6 +19,7 @@ type createOptions struct {
 	quiet          bool
 	json           bool
 	ide            string
+	trust          bool
 	env            []string
 	envFiles       []string
 	dotfiles       string
@@ -49,7 +50,16 @@ Docker credentials. --env and --env-file values reach hooks, exec and SSH
 sessions and are kept only in Pitlane's data folder (mode 0600), never in
 the container's labels or the logs. --dotfiles (or 'pitlane settings
 dotfiles URL') installs your dotfiles after postCreateCommand; a failure
-there is reported and does not fail the create.`,
+there is reported and does not fail the create.
+
+A configuration that asks for access to this machine (an initializeCommand
+run here, privileged mode, capabilities, devices, the host network, mounts
+of host paths, a build context outside the source) is shown first and runs
+only once you agree; without a terminal to ask on, create refuses unless
+--trust is given. See pitlane trust.
+
+Creating a workspace again, from the same source, after its create was
+interrupted (or a setup hook failed) finishes its setup.`,
 		Example: `  pitlane create https://github.com/org/app.git
   pitlane create ./app --name app-dev --env-file .env.local
   pitlane create git@github.com:org/app.git --branch feature-x
@@ -70,6 +80,7 @@ there is reported and does not fail the create.`,
 	f.StringVar(&opts.dotfiles, "dotfiles", "", "dotfiles `repository` to install (git URL, local repository or GitHub OWNER/REPO; default: pitlane settings dotfiles)")
 	f.StringVar(&opts.dotfilesScript, "dotfiles-script", "", "install `script` in the dotfiles repository (default: install.sh, bootstrap.sh, setup.sh, ... else link the dotfiles)")
 	f.BoolVar(&opts.noDotfiles, "no-dotfiles", false, "install no dotfiles, not even the default ones")
+	f.BoolVar(&opts.trust, "trust", false, "trust the configuration's requests for host access without asking")
 	f.StringVar(&opts.ide, "ide", "", "open the workspace in this `editor` when it is ready: vscode, cursor, windsurf, vscodium, jetbrains:PRODUCT, zed, terminal")
 	return cmd
 }
@@ -88,6 +99,7 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 	p := newStepPrinter(a.stderr, opts.quiet)
 	copts := workspace.CreateOptions{
 		Source: src, Name: opts.name, Branch: opts.branch, ConfigPath: opts.config, Progress: p, Env: env,
+		Consent: a.consent(opts.trust),
 	}
 	switch {
 	case opts.noDotfiles && (opts.dotfiles != "" || opts.dotfilesScript != ""):

@@ -14,10 +14,11 @@ import (
 
 func init() { commands = append(commands, newSettingsCommand) }
 
-// sshOptions are the options of Pitlane's ssh_config, with the user's
-// settings applied.
-func sshConfigOptions() sshconfig.Options {
-	return sshconfig.Options{ForwardAgent: settings.LoadDefault().ForwardAgent}
+// sshConfigOptions are the options of Pitlane's ssh_config for the given
+// workspace names (nil: the names it has now), with the user's settings
+// applied.
+func sshConfigOptions(hosts []string) sshconfig.Options {
+	return sshconfig.Options{Hosts: hosts, ForwardAgent: settings.LoadDefault().ForwardAgent}
 }
 
 // withDotfilesDefault gives a create the user's default dotfiles when it
@@ -104,7 +105,7 @@ The settings live in settings.json in Pitlane's config folder.`,
 				return err
 			}
 			if k.Name == "forward-agent" {
-				if _, _, err := sshconfig.WriteOwn(sshConfigOptions()); err != nil {
+				if _, _, err := sshconfig.WriteOwn(sshConfigOptions(nil)); err != nil {
 					return fmt.Errorf("saved, but Pitlane's ssh_config was not rewritten: %w", err)
 				}
 			}

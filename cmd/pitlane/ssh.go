@@ -70,7 +70,7 @@ func runSSH(ctx context.Context, a *app, name string, command []string, opts ssh
 	if err != nil {
 		return err
 	}
-	own, _, err := sshconfig.WriteOwn(sshConfigOptions())
+	own, _, err := sshconfig.WriteOwn(sshConfigOptions(a.sshHosts(ctx)))
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 	"github.com/pitlane/pitlane/internal/source"
 )
 
@@ -125,7 +125,7 @@ func (m *Manager) installDotfiles(ctx context.Context, ws *Workspace, d *Dotfile
 		return
 	}
 	lw := newLineWriter(p.Output)
-	code, err := m.d.Exec(ctx, ws.ContainerID, docker.ExecSpec{
+	code, err := m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{
 		Cmd:  []string{"/bin/sh", "-c", dotfilesScript, "sh", staged, d.Script},
 		User: ws.RemoteUser, Env: env, Stdout: lw, Stderr: lw,
 	})

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 	"github.com/pitlane/pitlane/internal/source"
 )
 
@@ -244,7 +244,7 @@ func (m *Manager) personalize(ctx context.Context, ws *Workspace, p Progress) {
 	}
 	args[2] = script.String()
 	lw := newLineWriter(p.Output)
-	code, err := m.d.Exec(ctx, ws.ContainerID, docker.ExecSpec{Cmd: args, User: ws.RemoteUser, Stdout: lw, Stderr: lw})
+	code, err := m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{Cmd: args, User: ws.RemoteUser, Stdout: lw, Stderr: lw})
 	lw.Flush()
 	switch {
 	case err != nil:
@@ -268,7 +268,7 @@ func (m *Manager) personalize(ctx context.Context, ws *Workspace, p Progress) {
 	}
 	// The helper is configured system-wide, so dotfiles that bring their
 	// own ~/.gitconfig keep it.
-	code, err = m.d.Exec(ctx, ws.ContainerID, docker.ExecSpec{User: "root", Cmd: []string{"/bin/sh", "-c",
+	code, err = m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{User: "root", Cmd: []string{"/bin/sh", "-c",
 		`git config --system --get-all credential.helper 2>/dev/null | grep -qxF "$1" || git config --system --add credential.helper "$1"`, "sh", helper}})
 	if err != nil || code != 0 {
 		p.Output(fmt.Sprintf("warning: git's credential helper was not set up (exit status %d, %v); git in the workspace will not get your credentials", code, err))
