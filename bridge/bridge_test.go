@@ -160,6 +160,7 @@ func TestCreatePassesDotfiles(t *testing.T) {
 		t.Errorf("a create without dotfiles passed %+v", d)
 	}
 }
+
 // TestPanicInHandlerKeepsServing: a handler that panics answers its own
 // request with an internal error; the bridge goes on serving.
 func TestPanicInHandlerKeepsServing(t *testing.T) {

@@ -305,7 +305,7 @@ func installAgentOnce(ctx context.Context, mgr *workspace.Manager, ws *workspace
 	var outb bytes.Buffer
 	code, err := mgr.Exec(ctx, ws.Name, workspace.ExecOptions{
 		Cmd: []string{staged, "agent", "install", sum}, User: "root", Dir: "/",
-		Stdout: &outb, Stderr: &outb,
+		Stdout: &outb, Stderr: &outb, Bare: true,
 	})
 	if err != nil {
 		return fmt.Errorf("installing the Pitlane agent in workspace %s: %w", ws.Name, err)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pitlane/pitlane/internal/agent"
 	"github.com/pitlane/pitlane/internal/credentials"
@@ -26,14 +27,26 @@ type credentialForwarder struct{ a *app }
 
 func (f *credentialForwarder) GitCredentialHelper() string { return agent.GitCredentialHelper }
 
-func (f *credentialForwarder) Forward(ctx context.Context, ws *workspace.Workspace, user string) *workspace.Forwarding {
+func (f *credentialForwarder) Forward(ctx context.Context, ws *workspace.Workspace, user string, delay time.Duration) *workspace.Forwarding {
 	nonce := make([]byte, 8)
 	rand.Read(nonce)
 	sock := agent.RelaySocket(hex.EncodeToString(nonce))
 	ctx, cancel := context.WithCancel(ctx)
 	ready := make(chan error, 1)
 	r := &relayRun{ready: ready}
-	go f.run(ctx, ws, user, sock, r)
+	go func() {
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				r.report(ctx.Err())
+				return
+			}
+		}
+		f.run(ctx, ws, user, sock, r)
+	}()
 	return &workspace.Forwarding{
 		Env:   []string{agent.CredentialsEnv + "=" + sock},
 		Ready: ready,
@@ -101,7 +114,7 @@ func (f *credentialForwarder) run(ctx context.Context, ws *workspace.Workspace, 
 		var errb bytes.Buffer
 		code, err := mgr.Exec(ctx, ws.Name, workspace.ExecOptions{
 			Cmd:  []string{agent.Path(sum), "agent", "credential-relay", sock},
-			User: user, Dir: "/", Stdin: toRelay, Stdout: questions, Stderr: &errb,
+			User: user, Dir: "/", Stdin: toRelay, Stdout: questions, Stderr: &errb, Bare: true,
 		})
 		questions.Close()
 		<-served

@@ -154,6 +154,9 @@ type ExecOptions struct {
 	// Forward lends the process the host's git credentials (through the
 	// Manager's Forwarder) while it runs.
 	Forward bool
+	// Bare runs Pitlane's own helper processes: without the remote
+	// environment and without counting as a use of the workspace.
+	Bare bool
 }
 
 // Runtime is what the engine needs from a place where workspaces run: a
@@ -420,10 +423,12 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		return -1, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
 	}
 	ws := m.fromContainer(c)
-	cfg, hostEnv := m.config(c)
-	env, err := m.remoteEnv(ctx, ws, c.Env, containerResolve(cfg, c.Env), hostEnv)
-	if err != nil {
-		return -1, err
+	var env []string
+	if !opts.Bare {
+		cfg, hostEnv := m.config(c)
+		if env, err = m.remoteEnv(ctx, ws, c.Env, containerResolve(cfg, c.Env), hostEnv); err != nil {
+			return -1, err
+		}
 	}
 	spec := runtime.ExecSpec{
 		Cmd: opts.Cmd, User: opts.User, WorkingDir: opts.Dir, Tty: opts.Tty,
@@ -437,11 +442,13 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		spec.WorkingDir = ws.Folder
 	}
 	if opts.Forward && m.opts.Forwarder != nil {
-		fw := m.forward(ctx, ws, spec.User)
+		fw := m.forwardAfter(ctx, ws, spec.User, execForwardDelay)
 		defer fw.Stop()
 		spec.Env = append(spec.Env, fw.Env...)
 	}
-	_ = m.Touch(name)
+	if !opts.Bare {
+		_ = m.Touch(name)
+	}
 	code, err := m.rt.Exec(ctx, c.ID, spec)
 	if err != nil {
 		return code, m.engineErr(err)

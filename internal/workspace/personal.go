@@ -49,9 +49,9 @@ type Dotfiles struct {
 // hooks, for dotfiles and for Exec calls that ask for it.
 type Forwarder interface {
 	// Forward starts serving the host's side for processes run as user in
-	// ws. It must not block for long: the channel may come up while the
-	// process starts.
-	Forward(ctx context.Context, ws *Workspace, user string) *Forwarding
+	// ws, after delay (a process that ends sooner costs nothing). It must
+	// not block: the channel comes up while the process starts.
+	Forward(ctx context.Context, ws *Workspace, user string, delay time.Duration) *Forwarding
 	// GitCredentialHelper is the credential.helper value that makes git in
 	// a workspace ask through a Forwarding.
 	GitCredentialHelper() string
@@ -144,9 +144,18 @@ func (m *Manager) personalEnv(name string) []string {
 	return p.Env
 }
 
+// execForwardDelay is how long an Exec runs before its forwarding channel
+// starts: most commands that ask for credentials run longer, and the many
+// short ones then cost nothing.
+const execForwardDelay = 200 * time.Millisecond
+
 // forward starts a Forwarding for a process of ws run as user; without a
 // Forwarder it is an empty one.
 func (m *Manager) forward(ctx context.Context, ws *Workspace, user string) *Forwarding {
+	return m.forwardAfter(ctx, ws, user, 0)
+}
+
+func (m *Manager) forwardAfter(ctx context.Context, ws *Workspace, user string, delay time.Duration) *Forwarding {
 	if m.opts.Forwarder == nil {
 		ready := make(chan error, 1)
 		ready <- errors.New("this Pitlane process forwards nothing")
@@ -155,7 +164,7 @@ func (m *Manager) forward(ctx context.Context, ws *Workspace, user string) *Forw
 	if user == "" {
 		user = ws.RemoteUser
 	}
-	return m.opts.Forwarder.Forward(ctx, ws, user)
+	return m.opts.Forwarder.Forward(ctx, ws, user, delay)
 }
 
 // gitKeys are the settings copied from the host's git config: who the
