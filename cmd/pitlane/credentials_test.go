@@ -131,7 +131,7 @@ func TestCredentialsForwarded(t *testing.T) {
 	// The setup hook asks for a credential too, and notes only whether
 	// it got one.
 	srv.repo(t, "app.git", map[string]string{".devcontainer.json": `{"image": "pitlane/base:bookworm",
-		"postCreateCommand": "printf 'protocol=https\\nhost=git.example.test\\n\\n' | git credential fill | grep -c '^password=' > /tmp/hook-got-password"}`})
+		"postCreateCommand": "printf 'protocol=https\\nhost=git.example.test\\n\\n' | git credential fill | grep -c '^password=' > /tmp/hook-got-password; echo $FROM_FLAG > /tmp/hook-env"}`})
 	home := os.Getenv("HOME")
 	os.MkdirAll(home, 0o755)
 	store := filepath.Join(home, "git-credentials")
@@ -188,6 +188,9 @@ func TestCredentialsForwarded(t *testing.T) {
 	t.Run("hook", func(t *testing.T) {
 		if out, errOut, _ := c.run("exec", name, "--", "cat", "/tmp/hook-got-password"); out != "1\n" {
 			t.Errorf("postCreateCommand got no credential: %q %s", out, errOut)
+		}
+		if out, _, _ := c.run("exec", name, "--", "cat", "/tmp/hook-env"); out != "yes\n" {
+			t.Errorf("postCreateCommand saw FROM_FLAG=%q, want yes", out)
 		}
 	})
 
