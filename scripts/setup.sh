@@ -43,3 +43,4 @@ fi
 
 scripts/start-docker.sh
 scripts/base-image.sh
+scripts/test-images.sh

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/pkg/jsonmessage"
 	archive "github.com/moby/go-archive"
 
@@ -94,19 +95,30 @@ func (c *Client) CopyDir(ctx context.Context, id, dst, src string, uid, gid int)
 	return nil
 }
 
-// Push sends an image to its registry with the user's Docker credentials,
-// reporting progress lines to out.
+// Push sends an image to its registry with the user's Docker credentials
+// for it, reporting progress lines to out.
 func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
-	auth, err := registryAuth(ctx, ref)
-	if err != nil {
-		return err
+	var opts image.PushOptions
+	var hosts []string
+	sent := map[string]bool{}
+	var lookup error
+	if host, ok := registryOf(ref); ok {
+		hosts = []string{host}
+		ac, found, err := registryAuth(ctx, host)
+		lookup = err
+		if found {
+			if opts.RegistryAuth, err = registry.EncodeAuthConfig(ac); err != nil {
+				return err
+			}
+			sent[host] = true
+		}
 	}
-	rc, err := c.api.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+	rc, err := c.api.ImagePush(ctx, ref, opts)
 	if err != nil {
-		return fmt.Errorf("pushing %s: %w", ref, wrap(err))
+		return explainAuth(fmt.Errorf("pushing %s: %w", ref, wrap(err)), hosts, sent, lookup)
 	}
 	defer rc.Close()
-	return readStatus(ctx, rc, "pushing "+ref, out)
+	return explainAuth(readStatus(ctx, rc, "pushing "+ref, out), hosts, sent, lookup)
 }
 
 // readStatus reads a pull or push progress stream, sending each status

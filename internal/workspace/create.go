@@ -61,6 +61,9 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 			return nil, err
 		}
 	}
+	if err := CheckEnv(opts.Env); err != nil {
+		return nil, err
+	}
 	unlock, err := m.lock(name, opCreate)
 	if err != nil {
 		return nil, err
@@ -173,6 +176,9 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		if err := m.SetCacheFrom(src.URL, repo); err != nil {
 			return nil, "", inStep("source", err)
 		}
+	}
+	if err := m.recordPersonal(ctx, name, src, local, opts); err != nil {
+		return nil, "", inStep("source", err)
 	}
 	return m.setup(ctx, name, src, local, opts.ConfigPath, opts.Consent, p)
 }

@@ -222,13 +222,14 @@ func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEn
 		}
 		m.saveUserEnv(ws.Name, ws.ContainerID, probed)
 	}
-	return composeEnv(probed, containerEnv, cfg, hostEnv), nil
+	return composeEnv(probed, containerEnv, cfg, hostEnv, m.personalEnv(ws.Name)), nil
 }
 
 // composeEnv is the environment of hooks and exec: the probed shell
 // environment, hostEnv, then remoteEnv with ${containerEnv:...} resolved
-// against the container's environment and hostEnv.
-func composeEnv(probed map[string]string, containerEnv []string, cfg *devcontainer.Config, hostEnv map[string]string) []string {
+// against the container's environment and hostEnv, then personal
+// (KEY=VALUE entries: the workspace's own --env values).
+func composeEnv(probed map[string]string, containerEnv []string, cfg *devcontainer.Config, hostEnv map[string]string, personal []string) []string {
 	env := map[string]string{}
 	for k, v := range probed {
 		env[k] = v
@@ -240,6 +241,11 @@ func composeEnv(probed map[string]string, containerEnv []string, cfg *devcontain
 	vars := devcontainer.Vars{ContainerEnv: cenv, ContainerOnly: true}
 	for k, v := range cfg.RemoteEnv {
 		env[k] = vars.Substitute(v)
+	}
+	for _, kv := range personal {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
 	}
 	return envList(env)
 }

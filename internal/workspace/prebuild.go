@@ -679,7 +679,8 @@ func (m *Manager) bake(ctx context.Context, r *resolved, local, ref string, p Pr
 	}
 	// containerEnv reaches the phases through their environment: set on
 	// the container, the saved image would keep it.
-	env := composeEnv(probed, ct.Env, cfg, cfg.ContainerEnv)
+	// A workspace's own --env values are no part of a shared image.
+	env := composeEnv(probed, ct.Env, cfg, cfg.ContainerEnv, nil)
 	ws := &Workspace{ContainerID: id, RemoteUser: user, Folder: folder}
 	for _, ph := range phases {
 		if err := m.runPhase(ctx, ws, cfg, ph, env, p); err != nil {
