@@ -3,6 +3,7 @@ package docker
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/pkg/jsonmessage"
 	archive "github.com/moby/go-archive"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -222,4 +224,83 @@ func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
 			out(line)
 		}
 	}
+}
+
+// Tag gives the image src the additional name dst.
+func (c *Client) Tag(ctx context.Context, src, dst string) error {
+	return wrap(c.api.ImageTag(ctx, src, dst))
+}
+
+// Push uploads an image to its registry, reporting progress lines to out.
+// Credentials come from the Docker CLI's config file (~/.docker/config.json,
+// "auths"), as `docker login` writes them; without any the push is
+// anonymous.
+func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
+	auth, err := registryAuth(ref)
+	if err != nil {
+		return err
+	}
+	rc, err := c.api.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+	if err != nil {
+		return fmt.Errorf("pushing %s: %w", ref, wrap(err))
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var msg jsonmessage.JSONMessage
+		if err := dec.Decode(&msg); err != nil {
+			if err == io.EOF {
+				return ctx.Err()
+			}
+			return fmt.Errorf("pushing %s: %w", ref, err)
+		}
+		if msg.Error != nil {
+			hint := ""
+			if strings.Contains(msg.Error.Message, "unauthorized") || strings.Contains(msg.Error.Message, "denied") {
+				hint = " (log in with `docker login` first)"
+			}
+			return fmt.Errorf("pushing %s: %s%s", ref, msg.Error.Message, hint)
+		}
+		if msg.Status != "" && msg.Progress == nil {
+			line := msg.Status
+			if msg.ID != "" {
+				line = msg.ID + ": " + line
+			}
+			out(line)
+		}
+	}
+}
+
+// registryAuth is the X-Registry-Auth value for ref's registry.
+func registryAuth(ref string) (string, error) {
+	host := "docker.io"
+	if i := strings.IndexByte(ref, '/'); i > 0 && strings.ContainsAny(ref[:i], ".:") || strings.HasPrefix(ref, "localhost/") {
+		host = ref[:i]
+	}
+	cfg := registry.AuthConfig{ServerAddress: host}
+	dir := os.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(h, ".docker")
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+		var f struct {
+			Auths map[string]struct {
+				Auth string `json:"auth"`
+			} `json:"auths"`
+		}
+		if json.Unmarshal(b, &f) == nil {
+			for k, a := range f.Auths {
+				k = strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
+				if strings.TrimSuffix(k, "/") != host && !(host == "docker.io" && strings.HasPrefix(k, "index.docker.io")) {
+					continue
+				}
+				if raw, err := base64.StdEncoding.DecodeString(a.Auth); err == nil {
+					cfg.Username, cfg.Password, _ = strings.Cut(string(raw), ":")
+				}
+			}
+		}
+	}
+	return registry.EncodeAuthConfig(cfg)
 }
