@@ -99,7 +99,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("%w: reading %s: %v", ErrNoKubeconfig, kubeconfigWhere(rules), err)
 	}
 	if len(raw.Contexts) == 0 && len(raw.Clusters) == 0 {
-		return nil, fmt.Errorf("%w: %s has none; set KUBECONFIG or write ~/.kube/config (your cluster's provider has a command for it), or name a file with --kubeconfig", ErrNoKubeconfig, kubeconfigWhere(rules))
+		return nil, fmt.Errorf("%w: %s does not exist or names no cluster; set KUBECONFIG or write ~/.kube/config (your cluster's provider has a command for it), or name a file with --kubeconfig", ErrNoKubeconfig, kubeconfigWhere(rules))
 	}
 	current := raw.CurrentContext
 	if opts.Context != "" {

@@ -241,7 +241,9 @@ func (c *Client) claim(spec ContainerSpec) (*corev1.PersistentVolumeClaim, error
 	return pvc, nil
 }
 
-// prepareScript runs in the init container with the claim at volumeRoot:
+// prepareScript runs in the init container with the claim at volumeRoot
+// (there is one only when there is something to prepare; the kubelet makes
+// the claim's folders that are mounted):
 // it clones the source once (into a side folder first, so a failed clone
 // is tried again on the next start), fills the home folder once from the
 // image, and hands both to the owner.
@@ -349,7 +351,7 @@ func (c *Client) pod(spec ContainerSpec, labels map[string]string) (*corev1.Pod,
 		}})
 		p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "shm", MountPath: "/dev/shm"})
 	}
-	if spec.Source != nil || spec.Home != "" || spec.Folder != "" {
+	if spec.Source != nil || spec.Home != "" || (spec.Owner != "" && !isRoot(spec.Owner)) {
 		prep := corev1.Container{
 			Name:         prepareContainer,
 			Image:        spec.Image,
