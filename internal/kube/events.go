@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"errors"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,7 +23,7 @@ func (c *Client) Events(ctx context.Context, filter ...string) (<-chan Event, <-
 	sel := labels.Set{labelManagedBy: managedBy}.AsSelector()
 	var rest []string
 	for _, f := range filter {
-		k, v, hasValue := labelsCut(f)
+		k, v, hasValue := strings.Cut(f, "=")
 		if hasValue && selectable(k, v) {
 			r, _ := labels.NewRequirement(k, "=", []string{v})
 			sel = sel.Add(*r)
@@ -144,15 +145,6 @@ func (c *Client) Events(ctx context.Context, filter ...string) (<-chan Event, <-
 		}
 	}()
 	return out, errc
-}
-
-func labelsCut(f string) (k, v string, hasValue bool) {
-	for i := 0; i < len(f); i++ {
-		if f[i] == '=' {
-			return f[:i], f[i+1:], true
-		}
-	}
-	return f, "", false
 }
 
 func (c *Client) claimAnnotations(ctx context.Context, name string) map[string]string {

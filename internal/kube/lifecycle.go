@@ -174,7 +174,6 @@ func (c *Client) Start(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	p.OwnerReferences = nil
 	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
 		return c.apiErr(err, "create", "pods")
 	}

@@ -10,7 +10,8 @@
 # second run (or a fresh clone on the same machine) costs nothing, and a
 # version bump builds afresh. Older keys are removed once a new one is built.
 # A cold build takes about 8 minutes of CPU on 2 cores.
-# With --print it only prints the folder, built or not.
+# With --print it only prints the folder, built or not; with --check it
+# only says, by its exit status, whether they are built.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mods=$here/modules
@@ -25,6 +26,10 @@ bins=(pause etcd kube-apiserver kube-controller-manager kube-scheduler kubelet k
 
 have=1
 for b in "${bins[@]}"; do [ -x "$out/$b" ] || have=0; done
+if [ "${1:-}" = --check ]; then
+  [ $have = 1 ]
+  exit
+fi
 if [ $have = 1 ] || [ "${1:-}" = --print ]; then
   echo "$out"
   exit 0
