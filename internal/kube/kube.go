@@ -18,17 +18,18 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
-// Errors callers branch on. Wrapped errors carry the details and say what
-// to do.
+// The runtime's errors, under this package's names (ErrUnreachable names
+// Kubernetes in its message and matches runtime.ErrUnreachable), and the
+// errors only a cluster gives. Wrapped errors carry the details and say
+// what to do.
 var (
-	// ErrNotFound: no such workspace (claim) in the namespace.
-	ErrNotFound = errors.New("no such workspace on the cluster")
-	// ErrConflict: the name is taken in the namespace.
-	ErrConflict = errors.New("a workspace with that name exists on the cluster")
-	// ErrUnreachable wraps every failure to reach the API server.
-	ErrUnreachable = errors.New("cannot reach the Kubernetes cluster")
+	ErrNotFound          = runtime.ErrNotFound
+	ErrConflict          = runtime.ErrConflict
+	ErrUnreachable error = unreachableError{}
 	// ErrNoKubeconfig: there is no kubeconfig to connect with.
 	ErrNoKubeconfig = errors.New("no Kubernetes configuration")
 	// ErrForbidden: RBAC denied a request; the message names the verb and
@@ -50,6 +51,11 @@ var (
 	// mount of a local folder, a device, renaming).
 	ErrNotSupported = errors.New("not supported on Kubernetes")
 )
+
+type unreachableError struct{}
+
+func (unreachableError) Error() string        { return "cannot reach the Kubernetes cluster" }
+func (unreachableError) Is(target error) bool { return target == runtime.ErrUnreachable }
 
 // Options say which cluster, namespace and storage to use. Zero values
 // mean the kubeconfig's current context and namespace and the cluster's

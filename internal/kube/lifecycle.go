@@ -122,7 +122,6 @@ func toContainer(pvc *corev1.PersistentVolumeClaim, pod *corev1.Pod) *Container 
 	if pod == nil {
 		return ct
 	}
-	ct.Pod = string(pod.Status.Phase)
 	ct.Status = "created"
 	if pod.DeletionTimestamp != nil {
 		ct.Status = "stopping"

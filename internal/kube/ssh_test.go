@@ -143,7 +143,7 @@ func TestSSHThroughExecStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(t.TempDir(), "ssh_config")
-	if err := os.WriteFile(cfg, sshconfig.OwnConfig(self, keys), 0o600); err != nil {
+	if err := os.WriteFile(cfg, sshconfig.OwnConfig(self, keys, []string{"ssh"}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(envProxy, ns)
