@@ -31,6 +31,7 @@ kubeconfig=$base/pki/admin.kubeconfig
 # nsenter changes only the network namespace: `ip netns exec` would also
 # remount /sys, and the kubelet would then miss the cgroup mounts.
 inns() { nsenter --net="/run/netns/$ns" "$@"; }
+have_ns() { ip netns list | awk '{print $1}' | grep -qx "$ns"; }
 need_root() {
   [ "$(id -u)" -eq 0 ] || { echo "cluster.sh: the test cluster needs root (network namespaces, mounts, cgroups)" >&2; exit 1; }
 }
@@ -41,7 +42,7 @@ case $cmd in
     start=$(date +%s)
     kbin=$("$here/build.sh")
     echo "binaries: $kbin ($(( $(date +%s) - start ))s)"
-    ip netns list | grep -qw "$ns" || ip netns add "$ns"
+    have_ns || ip netns add "$ns"
     if ! BASE=$base KBIN=$kbin NAME=$name IMAGES=${PITLANE_K8S_IMAGES-pitlane/base:bookworm} \
         inns bash "$here/node.sh" up; then
       echo "cluster.sh: the cluster did not start; its logs: $base/logs (or $base.logs)" >&2
@@ -53,7 +54,7 @@ case $cmd in
     ;;
   down)
     need_root
-    if ip netns list | grep -qw "$ns"; then
+    if have_ns; then
       BASE=$base KBIN=$("$here/build.sh" --print) NAME=$name inns bash "$here/node.sh" down || true
       ip netns del "$ns" 2>/dev/null || true
     else
@@ -63,14 +64,14 @@ case $cmd in
   run)
     [ $# -gt 0 ] || { echo "usage: cluster.sh run NAME CMD..." >&2; exit 2; }
     [ -f "$kubeconfig" ] || { echo "cluster.sh: cluster $name is not running (cluster.sh up $name)" >&2; exit 1; }
-    kbin=$("$here/build.sh")
+    kbin=$("$here/build.sh" --print)
     KUBECONFIG=$kubeconfig PATH=$kbin:$PATH exec nsenter --net="/run/netns/$ns" "$@"
     ;;
   kubeconfig)
     echo "$kubeconfig"
     ;;
   status)
-    if [ -f "$base/pids/kubelet" ] && inns "$("$here/build.sh")/kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
+    if [ -f "$base/pids/kubelet" ] && inns "$("$here/build.sh" --print)/kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
       echo "cluster $name is running (namespace $ns, kubeconfig $kubeconfig)"
     else
       echo "cluster $name is not running"
