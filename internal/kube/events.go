@@ -72,22 +72,26 @@ func (c *Client) Events(ctx context.Context, filter ...string) (<-chan Event, <-
 		defer close(out)
 		defer claims.Stop()
 		defer pods.Stop()
-		send := func(action string, name string, ann map[string]string) bool {
-			l := decodeLabels(ann)
-			if !matches(l, rest) {
-				return true
-			}
-			select {
-			case out <- Event{Action: action, ID: name, Labels: l}:
-				return true
-			case <-ctx.Done():
-				return false
+		// Changes are read as they come and queued for the caller, so a
+		// slow reader neither holds up one watch against the other (which
+		// would shuffle their order) nor loses anything.
+		var queue []Event
+		push := func(action, name string, a map[string]string) {
+			if l := decodeLabels(a); matches(l, rest) {
+				queue = append(queue, Event{Action: action, ID: name, Labels: l})
 			}
 		}
 		for {
+			var next chan<- Event
+			var head Event
+			if len(queue) > 0 {
+				next, head = out, queue[0]
+			}
 			select {
 			case <-ctx.Done():
 				return
+			case next <- head:
+				queue = queue[1:]
 			case ev, ok := <-claims.ResultChan():
 				if !ok || ev.Type == watch.Error {
 					errc <- c.watchErr(ctx)
@@ -97,19 +101,14 @@ func (c *Client) Events(ctx context.Context, filter ...string) (<-chan Event, <-
 				if !isClaim {
 					continue
 				}
+				// Annotations are kept after a claim goes: its pod's last
+				// changes may still be on their way.
+				ann[pvc.Name] = pvc.Annotations
 				switch ev.Type {
 				case watch.Added:
-					ann[pvc.Name] = pvc.Annotations
-					if !send("create", pvc.Name, pvc.Annotations) {
-						return
-					}
-				case watch.Modified:
-					ann[pvc.Name] = pvc.Annotations
+					push("create", pvc.Name, pvc.Annotations)
 				case watch.Deleted:
-					delete(ann, pvc.Name)
-					if !send("destroy", pvc.Name, pvc.Annotations) {
-						return
-					}
+					push("destroy", pvc.Name, pvc.Annotations)
 				}
 			case ev, ok := <-pods.ResultChan():
 				if !ok || ev.Type == watch.Error {
@@ -133,13 +132,9 @@ func (c *Client) Events(ctx context.Context, filter ...string) (<-chan Event, <-
 				}
 				switch {
 				case now && !was:
-					if !send("start", pod.Name, a) {
-						return
-					}
+					push("start", pod.Name, a)
 				case !now && was:
-					if !send("die", pod.Name, a) {
-						return
-					}
+					push("die", pod.Name, a)
 				}
 			}
 		}

@@ -89,6 +89,11 @@ func (c *Client) Exec(ctx context.Context, name string, spec ExecSpec) (int, err
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	// The two streams are copied by two goroutines: one lock keeps a
+	// writer given for both (a bytes.Buffer, say) whole, as Docker's one
+	// demultiplexing goroutine does.
+	var mu sync.Mutex
+	stdout, stderr = syncWriter{&mu, stdout}, syncWriter{&mu, stderr}
 	opts := remotecommand.StreamOptions{Stdin: spec.Stdin, Stdout: stdout, Tty: spec.Tty}
 	if !spec.Tty {
 		opts.Stderr = stderr
@@ -109,7 +114,28 @@ func (c *Client) Exec(ctx context.Context, name string, spec ExecSpec) (int, err
 	case ctx.Err() != nil:
 		return -1, ctx.Err()
 	}
+	if code, ok := startFailure(err); ok {
+		return code, nil
+	}
 	return -1, c.execErr(err, name, spec.Cmd)
+}
+
+// startFailure turns the runtime's refusal to start a command into the
+// exit status a shell (and Docker) gives: 127 for a command that does not
+// exist, 126 for one that cannot run. Callers branch on them (the SSH
+// agent is copied in when it is missing).
+func startFailure(err error) (int, bool) {
+	msg := err.Error()
+	if !strings.Contains(msg, "exec failed") && !strings.Contains(msg, "failed to exec") {
+		return 0, false
+	}
+	switch {
+	case strings.Contains(msg, "no such file or directory") || strings.Contains(msg, "executable file not found"):
+		return 127, true
+	case strings.Contains(msg, "permission denied") || strings.Contains(msg, "exec format error"):
+		return 126, true
+	}
+	return 0, false
 }
 
 // executor streams over WebSocket and falls back to SPDY when the server
@@ -145,6 +171,18 @@ func (c *Client) execErr(err error, name string, cmd []string) error {
 		return fmt.Errorf("%w at %s: running %q: %v", ErrUnreachable, c.Host(), cmd, err)
 	}
 	return fmt.Errorf("running %q in workspace %s: %w", cmd, name, err)
+}
+
+// syncWriter serialises writes through a lock it may share.
+type syncWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (s syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // sizeQueue hands terminal sizes to the exec stream.

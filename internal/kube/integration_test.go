@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -299,9 +300,12 @@ func TestTerminal(t *testing.T) {
 	ctx := context.Background()
 	id := startPlain(t, c, "pitlane-tty")
 	var out bytes.Buffer
+	// A terminal's input stays open while its command runs.
+	stdin, keepOpen := io.Pipe()
+	defer keepOpen.Close()
 	code, err := c.Exec(ctx, id, ExecSpec{
 		Cmd: []string{"sh", "-c", `for i in $(seq 50); do s=$(stty size); [ "$s" = "33 101" ] && break; sleep 0.1; done; echo "size $s"; [ -t 0 ] && echo tty`},
-		Tty: true, Stdin: strings.NewReader(""), Stdout: &out,
+		Tty: true, Stdin: stdin, Stdout: &out,
 		Resize: func(resize func(w, h uint) error) {
 			if err := resize(101, 33); err != nil {
 				t.Error(err)

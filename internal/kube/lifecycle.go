@@ -410,9 +410,13 @@ func (c *Client) waitingErr(ctx context.Context, pod *corev1.Pod, st corev1.Cont
 	}
 	switch {
 	case wt.Reason == "ErrImagePull" || wt.Reason == "ImagePullBackOff":
-		ev := c.lastEvent(ctx, "Pod", pod.Name, corev1.EventTypeWarning)
+		// The kubelet's "Failed to pull image" says why; its later
+		// "ErrImagePull" and "Back-off pulling image" do not.
+		ev := c.lastEvent(ctx, "Pod", pod.Name, corev1.EventTypeWarning, func(e *corev1.Event) bool {
+			return strings.Contains(e.Message, "to pull image")
+		})
 		if ev == "" {
-			ev = wt.Message
+			ev = wt.Reason + ": " + wt.Message
 		}
 		return fmt.Errorf("%w %s for workspace %s: %s; check the image name, and that the cluster can reach its registry (and has its pull secret)", ErrImagePull, st.Image, pod.Name, ev)
 	case waitingFailures[wt.Reason]:
@@ -422,8 +426,9 @@ func (c *Client) waitingErr(ctx context.Context, pod *corev1.Pod, st corev1.Cont
 }
 
 // lastEvent is the newest event (of type typ, or any when "") about an
-// object, as "Reason: message".
-func (c *Client) lastEvent(ctx context.Context, kind, name, typ string) string {
+// object, as "Reason: message". Only events that keep says yes to count,
+// when it is given.
+func (c *Client) lastEvent(ctx context.Context, kind, name, typ string, keep ...func(*corev1.Event) bool) string {
 	sel := fields.Set{"involvedObject.kind": kind, "involvedObject.name": name}
 	if typ != "" {
 		sel["type"] = typ
@@ -441,11 +446,18 @@ func (c *Client) lastEvent(ctx context.Context, kind, name, typ string) string {
 		}
 		return e.CreationTimestamp.Time
 	}
-	last := &evs.Items[0]
+	var last *corev1.Event
 	for i := range evs.Items {
-		if when(&evs.Items[i]).After(when(last)) {
-			last = &evs.Items[i]
+		e := &evs.Items[i]
+		if len(keep) > 0 && !keep[0](e) {
+			continue
 		}
+		if last == nil || when(e).After(when(last)) {
+			last = e
+		}
+	}
+	if last == nil {
+		return ""
 	}
 	return last.Reason + ": " + last.Message
 }

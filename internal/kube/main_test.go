@@ -29,6 +29,8 @@ import (
 // the API server answers on 127.0.0.1:6443, and stops the cluster when the
 // tests end. Without root or a Docker engine the integration tests are
 // skipped (they fail when PITLANE_REQUIRE_DOCKER=1); -short skips them too.
+// PITLANE_KUBE_CLUSTER=NAME runs them in a running cluster instead (make
+// k8s-up starts "dev"), which saves its start while working on them.
 const (
 	// envCluster names the cluster inside its namespace.
 	envCluster = "PITLANE_KUBE_TEST_CLUSTER"
@@ -104,7 +106,11 @@ func clusterUnavailable() string {
 // stops it, returning the tests' exit code.
 func withCluster() int {
 	script := filepath.Join(testenv.RepoRoot(), "scripts", "k8s", "cluster.sh")
-	name := "test-" + testenv.ID()
+	name := os.Getenv("PITLANE_KUBE_CLUSTER")
+	if name != "" {
+		return runInside(script, name)
+	}
+	name = "test-" + testenv.ID()
 	up := exec.Command(script, "up", name)
 	up.Env = append(os.Environ(), "PITLANE_K8S_IMAGES="+testImage)
 	t0 := time.Now()
@@ -118,6 +124,12 @@ func withCluster() int {
 			fmt.Fprintf(os.Stderr, "stopping the test cluster: %v\n%s\n", err, out)
 		}
 	}()
+	return runInside(script, name)
+}
+
+// runInside runs this test binary again in cluster name's namespace and
+// returns its exit code.
+func runInside(script, name string) int {
 	args := append([]string{"run", name, os.Args[0]}, os.Args[1:]...)
 	in := exec.Command(script, args...)
 	in.Stdin, in.Stdout, in.Stderr = os.Stdin, os.Stdout, os.Stderr

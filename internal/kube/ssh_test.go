@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -118,14 +119,18 @@ func TestSSHThroughExecStream(t *testing.T) {
 	ctx := context.Background()
 	id := startPlain(t, c, "pitlane-ssh")
 
+	t0 := time.Now()
 	bin := testenv.Binary(t)
+	t.Logf("pitlane built in %v", time.Since(t0))
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t0 = time.Now()
 	if err := c.CopyFile(ctx, id, agentPath, data, 0o755, 0, 0); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%d MiB copied in in %v", len(data)>>20, time.Since(t0))
 	if got := shell(t, c, id, "sha256sum "+agentPath+" | cut -c1-64"); got != fmt.Sprintf("%x", sha256.Sum256(data)) {
 		t.Fatalf("the agent binary arrived damaged")
 	}
@@ -159,9 +164,12 @@ func TestSSHThroughExecStream(t *testing.T) {
 		}
 		return out.String()
 	}
+	t0 = time.Now()
 	if got := ssh(nil, "echo hello from $(hostname); id -un"); got != "hello from pitlane-ssh\nroot\n" {
 		t.Fatalf("ssh = %q", got)
 	}
+	t.Logf("first ssh in %v", time.Since(t0))
+	t0 = time.Now()
 	// A megabyte each way over the same path.
 	blob := bytes.Repeat([]byte("pitlane over the exec stream\n"), 40000)
 	ssh(bytes.NewReader(blob), "cat > /tmp/blob")
@@ -172,6 +180,7 @@ func TestSSHThroughExecStream(t *testing.T) {
 	if !bytes.Equal([]byte(back), blob) {
 		t.Fatalf("the download came back damaged: %d bytes, want %d", len(back), len(blob))
 	}
+	t.Logf("a megabyte up and down in %v", time.Since(t0))
 	// The exit status comes through.
 	cmd := exec.Command("ssh", "-F", cfg, "-o", "BatchMode=yes", "ssh.pitlane", "exit 3")
 	if err := cmd.Run(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 3 {
