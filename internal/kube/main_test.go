@@ -110,21 +110,47 @@ func withCluster() int {
 	if name != "" {
 		return runInside(script, name)
 	}
+	// Clusters of test runs that were killed before they could stop
+	// theirs go first.
+	if out, err := exec.Command(script, "prune").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "removing test clusters left behind: %v\n%s\n", err, out)
+	}
 	name = "test-" + testenv.ID()
 	up := exec.Command(script, "up", name)
-	up.Env = append(os.Environ(), "PITLANE_K8S_IMAGES="+testImage)
+	up.Env = append(os.Environ(), "PITLANE_K8S_IMAGES="+testImage, fmt.Sprintf("PITLANE_K8S_OWNER=%d", os.Getpid()))
 	t0 := time.Now()
 	if out, err := up.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "starting the test cluster: %v\n%s\n", err, out)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "test cluster %s started in %.1fs\n", name, time.Since(t0).Seconds())
-	defer func() {
-		if out, err := exec.Command(script, "down", name).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "stopping the test cluster: %v\n%s\n", err, out)
-		}
-	}()
-	return runInside(script, name)
+	code := runInside(script, name)
+	out, err := exec.Command(script, "down", name).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "stopping the test cluster: %v\n%s\n", err, out)
+	}
+	// The cluster's logs are kept when something failed: down says where.
+	if code != 0 || err != nil {
+		fmt.Fprintf(os.Stderr, "%s", out)
+	} else if logs := clusterLogs(out); logs != "" {
+		os.RemoveAll(logs)
+	}
+	return code
+}
+
+// clusterLogs finds the folder of logs in the output of `cluster.sh down`.
+func clusterLogs(out []byte) string {
+	const marker = "its logs are in "
+	s := string(out)
+	i := strings.LastIndex(s, marker)
+	if i < 0 {
+		return ""
+	}
+	p := strings.TrimSpace(s[i+len(marker):])
+	if !strings.HasSuffix(p, ".logs") {
+		return ""
+	}
+	return p
 }
 
 // runInside runs this test binary again in cluster name's namespace and

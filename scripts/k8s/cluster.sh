@@ -9,6 +9,8 @@
 #   cluster.sh run NAME CMD...    run CMD in the cluster's namespace, with KUBECONFIG set
 #   cluster.sh kubeconfig [NAME]  print the path of its admin kubeconfig
 #   cluster.sh status [NAME]      say whether it runs
+#   cluster.sh prune              stop the clusters whose owner process is gone
+#                                 (up records $PITLANE_K8S_OWNER, a pid, if set)
 #
 # NAME defaults to "dev"; the namespace is pitlane-k8s-NAME and the state
 # lives in $PITLANE_K8S_STATE/NAME (default: $TMPDIR/pitlane-k8s or
@@ -50,13 +52,18 @@ case $cmd in
       ip netns del "$ns" 2>/dev/null || true
       exit 1
     fi
+    if [ -n "${PITLANE_K8S_OWNER:-}" ]; then echo "$PITLANE_K8S_OWNER" >"$base/owner"; fi
     echo "cluster $name is up in $(( $(date +%s) - start ))s; use it with: $0 run $name kubectl get nodes"
     ;;
   down)
     need_root
+    kbin=$("$here/build.sh" --print)
     if have_ns; then
-      BASE=$base KBIN=$("$here/build.sh" --print) NAME=$name inns bash "$here/node.sh" down || true
+      BASE=$base KBIN=$kbin NAME=$name inns bash "$here/node.sh" down || true
       ip netns del "$ns" 2>/dev/null || true
+    elif [ -d "$base" ]; then
+      # The namespace is gone but processes or state may be left.
+      BASE=$base KBIN=$kbin NAME=$name bash "$here/node.sh" down || true
     else
       echo "cluster $name is not running"
     fi
@@ -66,6 +73,18 @@ case $cmd in
     [ -f "$kubeconfig" ] || { echo "cluster.sh: cluster $name is not running (cluster.sh up $name)" >&2; exit 1; }
     kbin=$("$here/build.sh" --print)
     KUBECONFIG=$kubeconfig PATH=$kbin:$PATH exec nsenter --net="/run/netns/$ns" "$@"
+    ;;
+  prune)
+    need_root
+    for owner in "$state"/*/owner; do
+      [ -f "$owner" ] || continue
+      pid=$(cat "$owner")
+      if ! kill -0 "$pid" 2>/dev/null; then
+        n=$(basename "$(dirname "$owner")")
+        echo "cluster $n: its owner (pid $pid) is gone; stopping it"
+        "$0" down "$n"
+      fi
+    done
     ;;
   kubeconfig)
     echo "$kubeconfig"
@@ -79,7 +98,7 @@ case $cmd in
     fi
     ;;
   *)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

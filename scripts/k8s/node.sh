@@ -163,7 +163,7 @@ load_images() {
   mkdir -p "$ctx"
   cp "$KBIN/pause" "$ctx/pause"
   printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$ctx/Dockerfile"
-  DOCKER_BUILDKIT=0 docker build -q -t "$pause_image" "$ctx" >/dev/null
+  DOCKER_BUILDKIT=0 docker build -q -t "$pause_image" "$ctx" >/dev/null 2>"$BASE/logs/pause-image.log"
   # shellcheck disable=SC2086
   docker save "$pause_image" $IMAGES | ctr -a "$sock" -n k8s.io images import - >/dev/null
   docker rmi "$pause_image" >/dev/null
@@ -245,11 +245,17 @@ down() {
   }
   [ -d "$BASE" ] || return 0
   if [ -f "$BASE/pids/kube-apiserver" ]; then
-    # Claims go first, so the provisioner removes their volumes.
-    kubectl delete pods --all --all-namespaces --grace-period=0 --force --timeout=20s >/dev/null 2>&1 || true
-    kubectl delete pvc --all --all-namespaces --timeout=20s >/dev/null 2>&1 || true
+    # Pods go through the kubelet, which removes their network namespaces
+    # (containerd keeps them where every containerd does); then claims,
+    # so the provisioner removes their volumes.
+    kubectl delete pods --all --all-namespaces --grace-period=1 --wait=false >/dev/null 2>&1 || true
     local i
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 300; i++)); do
+      [ -z "$(kubectl get pods --all-namespaces -o name 2>/dev/null)" ] && break
+      sleep 0.1
+    done
+    kubectl delete pvc --all --all-namespaces --wait=false >/dev/null 2>&1 || true
+    for ((i = 0; i < 300; i++)); do
       [ -z "$(kubectl get pv -o name 2>/dev/null)" ] && break
       sleep 0.1
     done
