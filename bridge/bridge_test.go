@@ -199,3 +199,28 @@ func TestDeleteUnsavedWork(t *testing.T) {
 	}
 	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceDelete, protocol.DeleteParams{Name: "dirty", DiscardChanges: true}, nil))
 }
+
+// TestRequestsAreBounded: with every turn taken and the queue full, a
+// request fails at once with CodeBusy instead of piling up; once the
+// long one ends, requests run again.
+func TestRequestsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	fm := newFakeManager(dir)
+	fm.createStarted = make(chan struct{})
+	c := newClient(t, inProcessConn(t, bridge.Options{Manager: fm, MaxConcurrent: 1, MaxPending: 1}))
+	initialize(t, c)
+	w, err := c.conn.DispatchCall(context.Background(), protocol.MethodWorkspaceCreate,
+		protocol.CreateParams{Source: dir + "/slow", Name: "slow"}, jsonrpc2.PickID(jsonrpc2.ID{Num: 42}))
+	must(t, err)
+	<-fm.createStarted
+	err = c.conn.Call(context.Background(), protocol.MethodWorkspaceList, nil, nil)
+	var re *jsonrpc2.Error
+	if !errors.As(err, &re) || re.Code != protocol.CodeBusy {
+		t.Fatalf("a request beyond the bound: %v, want CodeBusy", err)
+	}
+	must(t, c.conn.Notify(context.Background(), protocol.MethodCancelRequest, map[string]any{"id": 42}))
+	if err := w.Wait(context.Background(), nil); !errors.As(err, &re) || re.Code != protocol.CodeRequestCancelled {
+		t.Fatalf("the long request: %v", err)
+	}
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceList, nil, nil))
+}

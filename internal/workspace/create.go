@@ -77,8 +77,10 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 
 func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (_ *Workspace, kind ConfigKind, err error) {
 	if c, err := m.find(ctx, name); err == nil {
-		ws := m.fromContainer(c)
-		if (ws.State == StateInterrupted || ws.State == StateError) && m.sameSource(ws, opts) {
+		// This process holds the lock: a working phase in the marker is
+		// one whose process died.
+		ws, mk := m.fromContainer(c), m.readMarker(name)
+		if (mk.working() && mk.Phase != phaseDeleting || mk.Phase == phaseError) && m.sameSource(ws, opts) {
 			// Like `devcontainer up`: the same create again finishes
 			// what an interrupted (or failed) setup left undone.
 			ws, err := m.resume(ctx, c, StartOptions{Progress: opts.Progress, Consent: opts.Consent})
@@ -117,7 +119,7 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 	if err := m.mkdirPrivate(dir); err != nil {
 		return nil, "", err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, "", err

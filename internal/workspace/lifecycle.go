@@ -75,7 +75,7 @@ func (m *Manager) resume(ctx context.Context, c *runtime.Container, opts StartOp
 	if err := m.mkdirPrivate(m.wsDir(name)); err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +297,7 @@ func (m *Manager) Delete(ctx context.Context, name string, opts DeleteOptions) e
 	} else {
 		m.removeLeftovers(ctx, name)
 	}
+	m.dropSetAside(ctx, name)
 	if err := os.RemoveAll(m.wsDir(name)); err != nil {
 		return fmt.Errorf("removing %s: %w", m.wsDir(name), err)
 	}
@@ -322,7 +323,7 @@ func (m *Manager) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 	if err := m.mkdirPrivate(m.wsDir(name)); err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		return nil, err
 	}

@@ -323,14 +323,28 @@ func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
 		return nil, m.engineErr(err)
 	}
 	out := make([]*Workspace, 0, len(cs))
+	named := map[string]bool{}
+	for _, c := range cs {
+		named[c.Name] = true
+	}
 	for i := range cs {
 		// Only the container named for its workspace is the workspace:
 		// not one a rebuild set aside, nor another container that
-		// inherited Pitlane's labels from its image.
-		if cs[i].Name != ContainerName(cs[i].Labels[LabelWorkspace]) {
-			continue
+		// inherited Pitlane's labels from its image. A set-aside one
+		// whose rebuild died gets its name back, as in Get.
+		name := cs[i].Labels[LabelWorkspace]
+		c := &cs[i]
+		if c.Name != ContainerName(name) {
+			if c.Name != ContainerName(name)+"-previous" || named[ContainerName(name)] || ValidateName(name) != nil {
+				continue
+			}
+			rc, err := m.recoverAside(ctx, name)
+			if err != nil {
+				continue
+			}
+			c = rc
 		}
-		out = append(out, m.fromContainer(&cs[i]))
+		out = append(out, m.fromContainer(c))
 	}
 	sortByName(out)
 	return out, nil
