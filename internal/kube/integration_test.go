@@ -36,8 +36,9 @@ func gitServer(t *testing.T, cl *cluster, root string) string {
 		t.Fatalf("git --exec-path: %v", err)
 	}
 	h := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+		Path:   filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env:    []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+		Stderr: io.Discard,
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cl.nodeIP(t), "0"))
 	if err != nil {
@@ -470,7 +471,7 @@ func TestCloneFailureShowsGitOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.Start(ctx, id)
-	if err == nil || !strings.Contains(err.Error(), "preparing workspace") || !strings.Contains(err.Error(), "missing.git") {
+	if err == nil || !strings.Contains(err.Error(), "preparing workspace") || !strings.Contains(err.Error(), "repository '"+url+"/' not found") {
 		t.Fatalf("Start = %v, want the clone's failure", err)
 	}
 	t.Log(err)

@@ -462,11 +462,32 @@ func (c *Client) lastEvent(ctx context.Context, kind, name, typ string, keep ...
 	return last.Reason + ": " + last.Message
 }
 
-// logTail is the end of a container's log, or fallback.
+// logTail is the end of a container that ended, or fallback. The last
+// lines may reach the log a moment after the container is seen to end, so
+// it reads until two reads agree (for up to two seconds).
 func (c *Client) logTail(ctx context.Context, pod, ctr, fallback string) string {
 	lines := int64(20)
-	b, err := c.cs.CoreV1().Pods(c.namespace).GetLogs(pod, &corev1.PodLogOptions{Container: ctr, TailLines: &lines}).Do(ctx).Raw()
-	if s := strings.TrimSpace(string(b)); err == nil && s != "" {
+	read := func() string {
+		b, err := c.cs.CoreV1().Pods(c.namespace).GetLogs(pod, &corev1.PodLogOptions{Container: ctr, TailLines: &lines}).Do(ctx).Raw()
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	s := read()
+	for i := 0; i < 10; i++ {
+		select {
+		case <-ctx.Done():
+			i = 10
+		case <-time.After(200 * time.Millisecond):
+		}
+		again := read()
+		if again == s {
+			break
+		}
+		s = again
+	}
+	if s != "" {
 		return s
 	}
 	if fallback == "" {

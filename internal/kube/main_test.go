@@ -125,7 +125,9 @@ func withCluster() int {
 	}
 	fmt.Fprintf(os.Stderr, "test cluster %s started in %.1fs\n", name, time.Since(t0).Seconds())
 	code := runInside(script, name)
+	t0 = time.Now()
 	out, err := exec.Command(script, "down", name).CombinedOutput()
+	fmt.Fprintf(os.Stderr, "test cluster %s stopped in %.1fs\n", name, time.Since(t0).Seconds())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "stopping the test cluster: %v\n%s\n", err, out)
 	}

@@ -234,12 +234,13 @@ EOF
 }
 
 down() {
-  stop() { # stop NAME: TERM, wait up to 10 s, then KILL
+  # Nothing of the cluster is kept, so nothing needs a clean shutdown.
+  stop() { # stop NAME: TERM, wait up to 2 s, then KILL
     local f=$BASE/pids/$1 pid i
     [ -f "$f" ] || return 0
     pid=$(cat "$f")
     kill "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$f"
   }
@@ -254,13 +255,16 @@ down() {
       [ -z "$(kubectl get pods --all-namespaces -o name 2>/dev/null)" ] && break
       sleep 0.1
     done
+    say "pods gone"
     kubectl delete pvc --all --all-namespaces --wait=false >/dev/null 2>&1 || true
     for ((i = 0; i < 300; i++)); do
       [ -z "$(kubectl get pv -o name 2>/dev/null)" ] && break
       sleep 0.1
     done
+    say "volumes gone"
   fi
   stop kubelet
+  say "kubelet stopped"
   local id pid
   for id in $(ctr -a "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
     ctr -a "$sock" -n k8s.io tasks kill -s KILL "$id" >/dev/null 2>&1 || true
@@ -274,6 +278,7 @@ down() {
     kill "$pid" 2>/dev/null || true
   done
   for n in kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do stop "$n"; done
+  say "control plane stopped"
   grep " $BASE/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   local d
   for d in $(cgroup_dirs); do
@@ -284,6 +289,7 @@ down() {
   rm -rf "$BASE.logs"
   mv "$BASE/logs" "$BASE.logs" 2>/dev/null || true
   rm -rf "$BASE"
+  say "state removed"
   echo "cluster $NAME stopped; its logs are in $BASE.logs"
 }
 
