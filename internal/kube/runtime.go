@@ -122,6 +122,9 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.ContainerSpec) (strin
 		if err != nil {
 			return "", err
 		}
+		// The registry has it now; the local engine keeps only its own
+		// name for it.
+		_ = r.images.RemoveImage(ctx, ref)
 		spec.Image = ref
 	}
 	return r.Client.Create(ctx, spec)
