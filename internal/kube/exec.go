@@ -141,15 +141,15 @@ func startFailure(err error) (int, bool) {
 // executor streams over WebSocket and falls back to SPDY when the server
 // does not upgrade to it, as kubectl does.
 func (c *Client) executor(url string) (remotecommand.Executor, error) {
-	ws, err := remotecommand.NewWebSocketExecutor(c.rest, "GET", url)
-	if err != nil {
-		return nil, err
-	}
 	u, err := parseURL(url)
 	if err != nil {
 		return nil, err
 	}
 	spdy, err := remotecommand.NewSPDYExecutor(c.rest, http.MethodPost, u)
+	if err != nil || c.spdyOnly {
+		return spdy, err
+	}
+	ws, err := remotecommand.NewWebSocketExecutor(c.rest, "GET", url)
 	if err != nil {
 		return nil, err
 	}

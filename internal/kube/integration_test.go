@@ -321,6 +321,20 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
+// TestExecOverSPDY runs exec over SPDY, which servers older than
+// WebSocket exec speak and the client falls back to.
+func TestExecOverSPDY(t *testing.T) {
+	cl := testCluster(t)
+	c, _ := cl.client(t, Options{})
+	c.spdyOnly = true
+	id := startPlain(t, c, "pitlane-spdy")
+	var out, errb bytes.Buffer
+	code, err := c.Exec(context.Background(), id, ExecSpec{Cmd: []string{"sh", "-c", "tr a-z A-Z; echo e >&2; exit 5"}, User: "nobody", Stdin: strings.NewReader("over spdy\n"), Stdout: &out, Stderr: &errb})
+	if err != nil || code != 5 || out.String() != "OVER SPDY\n" || errb.String() != "e\n" {
+		t.Fatalf("exec over SPDY: code %d err %v stdout %q stderr %q", code, err, out.String(), errb.String())
+	}
+}
+
 // startPlain creates and starts a workspace of the test image with nothing
 // to prepare.
 func startPlain(t testing.TB, c *Client, name string) string {

@@ -90,6 +90,9 @@ type Client struct {
 	opts      Options
 	namespace string
 	context   string
+	// spdyOnly makes exec use SPDY, as with servers older than
+	// WebSocket exec (tests set it).
+	spdyOnly bool
 }
 
 // New connects to the cluster named by opts and checks that it answers.
