@@ -51,6 +51,7 @@ fi
 
 scripts/start-docker.sh
 scripts/base-image.sh
+scripts/test-images.sh
 if [ "${PITLANE_K8S:-1}" != 0 ]; then
   # Cached per machine: only the first run builds (several minutes).
   if ! scripts/k8s/build.sh --check >/dev/null 2>&1; then

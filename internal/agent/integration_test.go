@@ -584,11 +584,16 @@ func TestAgentUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	list := func() string {
-		r := e.ssh(t, e.host(), "ls /.pitlane")
+		r := e.ssh(t, e.host(), "ls /.pitlane | grep ^agent-; readlink /.pitlane/pitlane")
 		if r.code != 0 {
 			t.Fatalf("ls: %d %s", r.code, r.stderr)
 		}
-		return strings.TrimSpace(r.stdout)
+		// The stable link names the one agent there is.
+		agents, link, _ := strings.Cut(strings.TrimSpace(r.stdout), "\n")
+		if link != agents {
+			t.Fatalf("/.pitlane holds %q but /.pitlane/pitlane points at %q", agents, link)
+		}
+		return agents
 	}
 	before := list()
 	cmd := exec.Command("ssh", "-F", e.cfg, e.host(), "true")
@@ -596,7 +601,7 @@ func TestAgentUpgrade(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ssh with the new agent: %v: %s", err, out)
 	}
-	cmd = exec.Command("ssh", "-F", e.cfg, e.host(), "ls /.pitlane")
+	cmd = exec.Command("ssh", "-F", e.cfg, e.host(), "ls /.pitlane | grep ^agent-")
 	cmd.Env = append(os.Environ(), "PITLANE_AGENT_BINARY="+next)
 	out, err := cmd.Output()
 	after := strings.TrimSpace(string(out))
@@ -794,7 +799,7 @@ func TestConcurrentFirstConnects(t *testing.T) {
 	for msg := range errs {
 		t.Error(msg)
 	}
-	if r := e.ssh(t, e.host(), "ls -a / | grep -c pitlane-agent; ls /.pitlane | wc -l"); r.stdout != "0\n1\n" {
+	if r := e.ssh(t, e.host(), "ls -a / | grep -c pitlane-agent; ls /.pitlane | grep -c ^agent-"); r.stdout != "0\n1\n" {
 		t.Errorf("after concurrent installs: staged files and agents %q, want none and one", r.stdout)
 	}
 }

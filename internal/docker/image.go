@@ -3,7 +3,6 @@ package docker
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,7 +88,9 @@ func (c *Client) Build(ctx context.Context, spec BuildSpec, out func(string)) er
 	for k, v := range spec.Args {
 		args[k] = &v
 	}
+	auths, hosts, sent, lookup := buildAuths(ctx, spec)
 	resp, err := c.api.ImageBuild(ctx, body, build.ImageBuildOptions{
+		AuthConfigs: auths,
 		Tags:        []string{spec.Tag},
 		Dockerfile:  dockerfile,
 		BuildArgs:   args,
@@ -123,7 +124,7 @@ func (c *Client) Build(ctx context.Context, spec BuildSpec, out func(string)) er
 		}
 		if msg.Error != nil {
 			flush(&partial, out)
-			return fmt.Errorf("image build failed: %s", strings.TrimSpace(msg.Error.Message))
+			return explainAuth(fmt.Errorf("image build failed: %s", strings.TrimSpace(msg.Error.Message)), hosts, sent, lookup)
 		}
 		if msg.Stream != "" {
 			partial.WriteString(msg.Stream)
@@ -170,11 +171,27 @@ func readDockerignore(dir string) ([]string, error) {
 	return ignorefile.ReadAll(bufio.NewReader(f))
 }
 
-// Pull fetches an image from its registry, reporting progress lines to out.
+// Pull fetches an image from its registry, with the user's Docker
+// credentials for it, reporting progress lines to out.
 func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
-	rc, err := c.api.ImagePull(ctx, ref, image.PullOptions{})
+	var opts image.PullOptions
+	var hosts []string
+	sent := map[string]bool{}
+	var lookup error
+	if host, ok := registryOf(ref); ok {
+		hosts = []string{host}
+		ac, found, err := registryAuth(ctx, host)
+		lookup = err
+		if found {
+			if opts.RegistryAuth, err = registry.EncodeAuthConfig(ac); err != nil {
+				return err
+			}
+			sent[host] = true
+		}
+	}
+	rc, err := c.api.ImagePull(ctx, ref, opts)
 	if err != nil {
-		return fmt.Errorf("pulling %s: %w", ref, wrap(err))
+		return explainAuth(fmt.Errorf("pulling %s: %w", ref, wrap(err)), hosts, sent, lookup)
 	}
 	defer rc.Close()
 	dec := json.NewDecoder(rc)
@@ -187,7 +204,7 @@ func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
 			return fmt.Errorf("pulling %s: %w", ref, err)
 		}
 		if msg.Error != nil {
-			return fmt.Errorf("pulling %s: %s", ref, msg.Error.Message)
+			return explainAuth(fmt.Errorf("pulling %s: %s", ref, msg.Error.Message), hosts, sent, lookup)
 		}
 		if msg.Status != "" && msg.Progress == nil {
 			line := msg.Status
@@ -204,18 +221,33 @@ func (c *Client) Tag(ctx context.Context, src, dst string) error {
 	return wrap(c.api.ImageTag(ctx, src, dst))
 }
 
-// Push uploads an image to its registry, reporting progress lines to out.
-// Credentials come from the Docker CLI's config file (~/.docker/config.json,
-// "auths"), as `docker login` writes them; without any the push is
-// anonymous.
+// Push uploads an image to its registry, with the user's Docker
+// credentials for it (as Pull finds them), reporting progress lines to
+// out. Without credentials the push is anonymous: the engine refuses an
+// empty auth header, so an empty one names just the server.
 func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
-	auth, err := registryAuth(ref)
+	var hosts []string
+	sent := map[string]bool{}
+	var lookup error
+	var ac registry.AuthConfig
+	if host, ok := registryOf(ref); ok {
+		hosts = []string{host}
+		var found bool
+		var err error
+		ac, found, err = registryAuth(ctx, host)
+		lookup = err
+		if !found {
+			ac = registry.AuthConfig{ServerAddress: host}
+		}
+		sent[host] = found
+	}
+	header, err := registry.EncodeAuthConfig(ac)
 	if err != nil {
 		return err
 	}
-	rc, err := c.api.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+	rc, err := c.api.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: header})
 	if err != nil {
-		return fmt.Errorf("pushing %s: %w", ref, wrap(err))
+		return explainAuth(fmt.Errorf("pushing %s: %w", ref, wrap(err)), hosts, sent, lookup)
 	}
 	defer rc.Close()
 	dec := json.NewDecoder(rc)
@@ -228,11 +260,7 @@ func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
 			return fmt.Errorf("pushing %s: %w", ref, err)
 		}
 		if msg.Error != nil {
-			hint := ""
-			if strings.Contains(msg.Error.Message, "unauthorized") || strings.Contains(msg.Error.Message, "denied") {
-				hint = " (log in with `docker login` first)"
-			}
-			return fmt.Errorf("pushing %s: %s%s", ref, msg.Error.Message, hint)
+			return explainAuth(fmt.Errorf("pushing %s: %s", ref, msg.Error.Message), hosts, sent, lookup)
 		}
 		if msg.Status != "" && msg.Progress == nil {
 			line := msg.Status
@@ -242,38 +270,4 @@ func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
 			out(line)
 		}
 	}
-}
-
-// registryAuth is the X-Registry-Auth value for ref's registry.
-func registryAuth(ref string) (string, error) {
-	host := "docker.io"
-	if i := strings.IndexByte(ref, '/'); i > 0 && strings.ContainsAny(ref[:i], ".:") || strings.HasPrefix(ref, "localhost/") {
-		host = ref[:i]
-	}
-	cfg := registry.AuthConfig{ServerAddress: host}
-	dir := os.Getenv("DOCKER_CONFIG")
-	if dir == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(h, ".docker")
-		}
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
-		var f struct {
-			Auths map[string]struct {
-				Auth string `json:"auth"`
-			} `json:"auths"`
-		}
-		if json.Unmarshal(b, &f) == nil {
-			for k, a := range f.Auths {
-				k = strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
-				if strings.TrimSuffix(k, "/") != host && !(host == "docker.io" && strings.HasPrefix(k, "index.docker.io")) {
-					continue
-				}
-				if raw, err := base64.StdEncoding.DecodeString(a.Auth); err == nil {
-					cfg.Username, cfg.Password, _ = strings.Cut(string(raw), ":")
-				}
-			}
-		}
-	}
-	return registry.EncodeAuthConfig(cfg)
 }

@@ -56,6 +56,9 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 	if opts.Source == "" {
 		return nil, fmt.Errorf("%w: no source given: name a git URL or a folder", ErrSourceInvalid)
 	}
+	if err := CheckEnv(opts.Env); err != nil {
+		return nil, err
+	}
 	unlock, err := m.lock(name, opCreate)
 	if err != nil {
 		return nil, err
@@ -160,6 +163,9 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		src = Source{URL: local, Local: true}
 	}
 
+	if err := m.recordPersonal(ctx, name, src, local, opts); err != nil {
+		return nil, "", inStep("source", err)
+	}
 	return m.setup(ctx, name, src, local, opts.ConfigPath, opts.Consent, p)
 }
 

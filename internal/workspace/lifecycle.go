@@ -409,7 +409,9 @@ func (m *Manager) runContainerPhase(ctx context.Context, ws *Workspace, id, phas
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHookFailed, err)
 	}
-	return m.runPhase(ctx, ws, cfg, phase, env, p)
+	fw := m.forward(ctx, ws, ws.RemoteUser)
+	defer fw.Stop()
+	return m.runPhase(ctx, ws, cfg, phase, append(env, fw.Env...), p)
 }
 
 // Attach runs the workspace's postAttachCommand, as an editor or terminal
