@@ -211,7 +211,7 @@ func where(p provider.Provider) string {
 func newProviderUseCommand(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "use NAME",
-		Short: "Make a provider the default for new workspaces",
+		Short: "Make a provider the default",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := providers()
@@ -221,7 +221,7 @@ func newProviderUseCommand(a *app) *cobra.Command {
 			if err := s.Use(args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "New workspaces go to %s.\n", args[0])
+			fmt.Fprintf(a.stdout, "%s is the default provider now.\n", args[0])
 			return nil
 		},
 	}
