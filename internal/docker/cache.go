@@ -2,16 +2,12 @@ package docker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/registry"
-	"github.com/docker/docker/pkg/jsonmessage"
 	archive "github.com/moby/go-archive"
 
 	"github.com/pitlane/pitlane/internal/runtime"
@@ -93,55 +89,4 @@ func (c *Client) CopyDir(ctx context.Context, id, dst, src string, uid, gid int)
 		return fmt.Errorf("copying %s into the container: %w", src, wrap(err))
 	}
 	return nil
-}
-
-// Push sends an image to its registry with the user's Docker credentials
-// for it, reporting progress lines to out.
-func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
-	var opts image.PushOptions
-	var hosts []string
-	sent := map[string]bool{}
-	var lookup error
-	if host, ok := registryOf(ref); ok {
-		hosts = []string{host}
-		ac, found, err := registryAuth(ctx, host)
-		lookup = err
-		if found {
-			if opts.RegistryAuth, err = registry.EncodeAuthConfig(ac); err != nil {
-				return err
-			}
-			sent[host] = true
-		}
-	}
-	rc, err := c.api.ImagePush(ctx, ref, opts)
-	if err != nil {
-		return explainAuth(fmt.Errorf("pushing %s: %w", ref, wrap(err)), hosts, sent, lookup)
-	}
-	defer rc.Close()
-	return explainAuth(readStatus(ctx, rc, "pushing "+ref, out), hosts, sent, lookup)
-}
-
-// readStatus reads a pull or push progress stream, sending each status
-// line (not the progress bars) to out; an error in the stream is returned.
-func readStatus(ctx context.Context, r io.Reader, what string, out func(string)) error {
-	dec := json.NewDecoder(r)
-	for {
-		var msg jsonmessage.JSONMessage
-		if err := dec.Decode(&msg); err != nil {
-			if err == io.EOF {
-				return ctx.Err()
-			}
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if msg.Error != nil {
-			return fmt.Errorf("%s: %s", what, msg.Error.Message)
-		}
-		if msg.Status != "" && msg.Progress == nil {
-			line := msg.Status
-			if msg.ID != "" {
-				line = msg.ID + ": " + line
-			}
-			out(line)
-		}
-	}
 }

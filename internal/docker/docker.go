@@ -160,22 +160,22 @@ func (c *Client) Rename(ctx context.Context, id, name string) error {
 }
 
 // Remove deletes a container and its anonymous volumes, stopping it first.
-// When another removal of it is under way (one a killed process started),
-// it waits for that one to finish.
+// A removal already under way (started by a process that died) is waited
+// for.
 func (c *Client) Remove(ctx context.Context, id string) error {
 	err := c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	if cerrdefs.IsNotFound(err) {
 		return nil
 	}
 	if cerrdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress") {
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 			if _, ierr := c.api.ContainerInspect(ctx, id); cerrdefs.IsNotFound(ierr) {
 				return nil
 			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(200 * time.Millisecond):
 			}
 		}
 	}
