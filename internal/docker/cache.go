@@ -19,14 +19,6 @@ type (
 	CommitSpec = runtime.CommitSpec
 )
 
-// TagImage gives the image ref one more name, tag.
-func (c *Client) TagImage(ctx context.Context, ref, tag string) error {
-	if err := c.api.ImageTag(ctx, ref, tag); err != nil {
-		return fmt.Errorf("tagging %s as %s: %w", ref, tag, wrap(err))
-	}
-	return nil
-}
-
 // Images lists the images carrying all of the given labels (key=value,
 // or key alone for any value), untagged ones included.
 func (c *Client) Images(ctx context.Context, labels ...string) ([]Image, error) {

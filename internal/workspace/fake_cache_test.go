@@ -13,7 +13,7 @@ import (
 // The fake runtime's image cache: tags share an image, commits make new
 // ones, pushes go to an in-memory registry.
 
-func (f *fakeRuntime) TagImage(_ context.Context, ref, tag string) error {
+func (f *fakeRuntime) Tag(_ context.Context, ref, tag string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	img, ok := f.images[ref]

@@ -57,7 +57,7 @@ const bakeDir = "/var/lib/pitlane/prebuild"
 // imageCache is what the cache needs beyond Runtime; *docker.Client has
 // it. A runtime without it builds every time and cannot prebuild.
 type imageCache interface {
-	TagImage(ctx context.Context, ref, tag string) error
+	Tag(ctx context.Context, src, dst string) error
 	Images(ctx context.Context, labels ...string) ([]runtime.Image, error)
 	Commit(ctx context.Context, id string, spec runtime.CommitSpec) (string, error)
 	CopyDir(ctx context.Context, id, dst, src string, uid, gid int) error
@@ -273,7 +273,7 @@ func (m *Manager) cacheLookup(ctx context.Context, r *resolved, cacheFrom string
 			return nil, nil
 		}
 		if c, _ := m.cache(); c != nil {
-			if err := c.TagImage(ctx, remote, ref); err != nil {
+			if err := c.Tag(ctx, remote, ref); err != nil {
 				return nil, m.engineErr(err)
 			}
 		}
@@ -321,7 +321,7 @@ func (m *Manager) cacheStore(ctx context.Context, r *resolved, out *builtImage, 
 		return
 	}
 	ref := m.CacheRef(r.key)
-	if err := c.TagImage(ctx, out.ref, ref); err != nil {
+	if err := c.Tag(ctx, out.ref, ref); err != nil {
 		p.Output("warning: not keeping the image in the cache: " + err.Error())
 		return
 	}
@@ -549,7 +549,7 @@ func (m *Manager) prebuildFolder(ctx context.Context, local string, src Source, 
 		if _, err := m.buildImage(ctx, "prebuild-"+ShortKey(r.key), r, out, p); err != nil {
 			return nil, err
 		}
-		if err := c.TagImage(ctx, out.ref, ref); err != nil {
+		if err := c.Tag(ctx, out.ref, ref); err != nil {
 			return nil, m.engineErr(err)
 		}
 		if out.own != "" {
@@ -576,7 +576,7 @@ func (m *Manager) prebuildFolder(ctx context.Context, local string, src Source, 
 	if opts.Push != "" {
 		remote := opts.Push + ":" + r.key
 		p.Step("Pushing " + remote)
-		if err := c.TagImage(ctx, ref, remote); err != nil {
+		if err := c.Tag(ctx, ref, remote); err != nil {
 			return nil, m.engineErr(err)
 		}
 		err := c.Push(ctx, remote, p.Output)
