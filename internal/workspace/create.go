@@ -157,8 +157,10 @@ type plan struct {
 	image      string
 }
 
-// readConfig finds and reads the source's container configuration.
-func (m *Manager) readConfig(local, configPath string, p Progress) (*plan, error) {
+// readConfig finds and reads the source's container configuration. A
+// source with none gets a config generated from what it contains, kept in
+// genDir.
+func (m *Manager) readConfig(local, configPath, genDir string, p Progress) (*plan, error) {
 	pl := &plan{}
 	if configPath == "" {
 		found, err := devcontainer.Find(local)
@@ -180,11 +182,7 @@ func (m *Manager) readConfig(local, configPath string, p Progress) (*plan, error
 			pl.build = &devcontainer.BuildSpec{Context: local, Dockerfile: "Dockerfile"}
 			return pl, nil
 		}
-		p.Output("no devcontainer.json or Dockerfile found: using the default image " + m.opts.DefaultImage)
-		pl.kind = KindDefault
-		pl.cfg = &devcontainer.Config{Image: m.opts.DefaultImage}
-		pl.image = m.opts.DefaultImage
-		return pl, nil
+		return m.detectedPlan(local, genDir, p)
 	}
 	abs := configPath
 	if !filepath.IsAbs(abs) {
@@ -314,7 +312,7 @@ func toDockerMount(mt devcontainer.Mount) (docker.Mount, error) {
 // setup turns a fetched source into a running, set-up container.
 func (m *Manager) setup(ctx context.Context, name string, src Source, local, configPath string, p *logProgress, containerID *string) (*Workspace, ConfigKind, error) {
 	p.Step("Reading configuration")
-	pl, err := m.readConfig(local, configPath, p)
+	pl, err := m.readConfig(local, configPath, m.DetectedDir(name), p)
 	if err != nil {
 		return nil, "", inStep("config", err)
 	}
