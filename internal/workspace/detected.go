@@ -53,16 +53,22 @@ type Detection struct {
 // Detect reports what Create would use for a source, without creating
 // anything. Git sources are cloned into a temporary folder for this.
 func (m *Manager) Detect(ctx context.Context, src string) (*Detection, error) {
+	return Detect(ctx, src, m.opts.DefaultImage)
+}
+
+// Detect reports what a Manager whose default image is defaultImage would
+// use for a source. It reads files only.
+func Detect(ctx context.Context, src, defaultImage string) (*Detection, error) {
 	var out *Detection
 	err := withSource(ctx, src, func(local string) error {
 		var err error
-		out, err = m.detectLocal(local)
+		out, err = detectLocal(local, defaultImage)
 		return err
 	})
 	return out, err
 }
 
-func (m *Manager) detectLocal(local string) (*Detection, error) {
+func detectLocal(local, defaultImage string) (*Detection, error) {
 	rep, err := detect.Dir(local)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSourceInvalid, err)
@@ -81,9 +87,9 @@ func (m *Manager) detectLocal(local string) (*Detection, error) {
 		d.Message = "no devcontainer.json: Pitlane will build the Dockerfile at the repository root"
 	case rep.Empty():
 		d.Kind = KindDefault
-		d.Message = "no devcontainer.json, and no language or service found: Pitlane will use the default image " + m.opts.DefaultImage
+		d.Message = "no devcontainer.json, and no language or service found: Pitlane will use the default image " + defaultImage
 	default:
-		res, err := generate.Generate(rep, generate.Options{Name: filepath.Base(local), BaseImage: m.opts.DefaultImage})
+		res, err := generate.Generate(rep, generate.Options{Name: filepath.Base(local), BaseImage: defaultImage})
 		if err != nil {
 			return nil, err
 		}
