@@ -15,7 +15,10 @@ func detectGo(t *tree, dir string) *Stack {
 		return nil
 	}
 	s := &Stack{Language: Go, Dir: dir, Evidence: Evidence{File: rel}}
-	f, err := modfile.ParseLax(rel, data, nil)
+	f, err := modfile.Parse(rel, data, nil)
+	if err != nil {
+		f, err = modfile.ParseLax(rel, data, nil)
+	}
 	if err == nil {
 		if f.Module != nil {
 			s.Evidence = find(rel, data, "module ")

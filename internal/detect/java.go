@@ -109,7 +109,9 @@ func detectMaven(t *tree, dir, rel string) *Stack {
 		mvn = "./mvnw"
 	}
 	s.Tools = []Tool{tool}
-	s.Install = &Command{Run: mvn + " -B -q dependency:go-offline", Origin: "default", Evidence: Evidence{File: rel}}
+	if len(p.Dependencies) > 0 {
+		s.Install = &Command{Run: mvn + " -B -q dependency:resolve", Origin: "default", Evidence: Evidence{File: rel}}
+	}
 	s.Test = testFor(t, dir, &Command{Run: mvn + " -B test", Origin: "default", Evidence: Evidence{File: rel}})
 	return s
 }

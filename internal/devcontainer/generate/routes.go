@@ -312,9 +312,9 @@ const nodeBootstrapRun = "RUN python3 -m venv /opt/pitlane/node-bootstrap \\\n" 
 // pythonRoute installs Python from Debian; Debian bookworm has 3.11
 // only, and no reachable registry publishes other CPython builds.
 func pythonRoute(v *detect.Version) route {
-	r := route{What: "Python " + debianPython, Installed: debianPython, Via: "Debian packages python3, python3-venv", Apt: []string{"python3", "python3-venv", "python3-pip", "python3-dev", "python-is-python3", "build-essential"}}
+	r := route{What: "Python " + debianPython, Installed: debianPython, Via: "Debian packages python3, python3-venv", Apt: []string{"python3", "python3-venv", "python-is-python3"}}
 	r.Run = []string{
-		"RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -q --upgrade pip",
+		"RUN python3 -m venv /opt/venv",
 		"ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH",
 	}
 	if v == nil {
@@ -415,7 +415,7 @@ func gradleRoute(t detect.Tool) route {
 
 // rubyRoute installs Ruby from Debian (3.1 in bookworm).
 func rubyRoute(v *detect.Version) route {
-	r := route{What: "Ruby " + debianRuby, Installed: debianRuby, Via: "Debian packages ruby, ruby-dev, bundler, rake", Apt: []string{"ruby", "ruby-dev", "bundler", "rake", "ruby-minitest", "ruby-test-unit", "build-essential"}}
+	r := route{What: "Ruby " + debianRuby, Installed: debianRuby, Via: "Debian packages ruby, bundler, rake", Apt: []string{"ruby", "bundler", "rake", "ruby-minitest", "ruby-test-unit"}}
 	if v == nil {
 		return r
 	}
