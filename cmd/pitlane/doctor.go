@@ -1,10 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -174,7 +174,7 @@ func isFolder(p string) bool {
 }
 
 func displayPath(root, p string) string {
-	if rel, err := filepath.Rel(root, p); err == nil && !errors.Is(err, os.ErrNotExist) && len(rel) > 0 && rel[0] != '.' {
+	if rel, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(rel, "..") {
 		return rel
 	}
 	return p

@@ -118,6 +118,9 @@ func recordDrift(rep *detect.Report, rec Record, in DriftInput) []Finding {
 		}
 	}
 	for _, s := range rep.Stacks {
+		if !recordHas(rec, s.Language) {
+			continue // reported as a new stack above
+		}
 		for _, t := range s.Tools {
 			known := false
 			for _, rt := range rec.Tools {
@@ -167,6 +170,15 @@ func recordDrift(rep *detect.Report, rec Record, in DriftInput) []Finding {
 	return out
 }
 
+func recordHas(rec Record, lang string) bool {
+	for _, tc := range rec.Toolchains {
+		if tc.Language == lang {
+			return true
+		}
+	}
+	return false
+}
+
 // testGone says why a recorded test command is no longer there, if the
 // report shows it.
 func testGone(t *RecordTest, rep *detect.Report) string {
@@ -206,14 +218,16 @@ func needsNewer(lang, spec, installed string) (bool, string) {
 	if !ok {
 		return false, ""
 	}
-	// Compare only as many parts as the spec names: "20" is met by 20.x.
-	if need.minor < 0 {
-		have.minor, have.patch = -1, -1
-	} else if need.patch < 0 {
-		have.patch = -1
+	asked := need.String()
+	// Compare only as many parts as both name: "20" asked is met by
+	// 20.5, and "20" installed (the newest 20.x) meets 20.11.0.
+	if need.minor < 0 || have.minor < 0 {
+		have.minor, have.patch, need.minor, need.patch = -1, -1, -1, -1
+	} else if need.patch < 0 || have.patch < 0 {
+		have.patch, need.patch = -1, -1
 	}
 	if have.less(need) {
-		return true, need.String()
+		return true, asked
 	}
 	return false, ""
 }
@@ -256,7 +270,8 @@ func handDrift(rep *detect.Report, in DriftInput) []Finding {
 			continue
 		}
 		seen[s.Language] = true
-		mentioned := false
+		have := configVersion(s.Language, in)
+		mentioned := have != ""
 		for _, w := range languageWords[s.Language] {
 			if strings.Contains(text, w) {
 				mentioned = true
@@ -268,11 +283,7 @@ func handDrift(rep *detect.Report, in DriftInput) []Finding {
 				Fix:     fmt.Sprintf("add %s to %s (an image or feature), or compare with `pitlane config . --generate`", languageNames[s.Language], in.ConfigFile)})
 			continue
 		}
-		if s.Version == nil {
-			continue
-		}
-		have := configVersion(s.Language, in)
-		if have == "" {
+		if s.Version == nil || have == "" {
 			continue
 		}
 		if newer, need := needsNewer(s.Language, s.Version.Spec, have); newer {
