@@ -25,12 +25,11 @@ type doctorResult struct {
 	Source string `json:"source"`
 	// Config is the config it was checked against; empty when there is
 	// none.
-	Config   string              `json:"config,omitempty"`
-	Findings []generate.Finding  `json:"findings"`
-	Clean    bool                `json:"clean"`
-	Note     string              `json:"note,omitempty"`
-	Report   *detect.Report      `json:"report"`
-	byFile   map[string][]string `json:"-"`
+	Config   string             `json:"config,omitempty"`
+	Findings []generate.Finding `json:"findings"`
+	Clean    bool               `json:"clean"`
+	Note     string             `json:"note,omitempty"`
+	Report   *detect.Report     `json:"report"`
 }
 
 func init() { commands = append(commands, newDoctorCommand) }

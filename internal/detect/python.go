@@ -105,9 +105,7 @@ func detectPython(t *tree, dir string) *Stack {
 	}
 	for _, r := range reqs {
 		data, _ := t.read(r)
-		for _, l := range strings.Split(string(data), "\n") {
-			deps = append(deps, l)
-		}
+		deps = append(deps, strings.Split(string(data), "\n")...)
 	}
 	for _, d := range deps {
 		if m := reqName.FindStringSubmatch(d); m != nil {

@@ -142,15 +142,7 @@ func Generate(r *detect.Report, opts Options) (*Result, error) {
 		return nil, err
 	}
 	g.res.Files[ConfigFile] = cfg
-	var parts []string
-	parts = append(parts, g.summary...)
-	for _, s := range g.svcSummary {
-		parts = append(parts, s)
-	}
-	g.res.Summary = strings.Join(parts, " + ")
-	if g.res.Summary == "" {
-		g.res.Summary = "plain Debian"
-	}
+	g.res.Summary = g.summaryText()
 	return g.res, nil
 }
 
@@ -679,7 +671,7 @@ func (g *gen) config() (string, error) {
 func (g *gen) summaryText() string {
 	parts := append(append([]string{}, g.summary...), g.svcSummary...)
 	if len(parts) == 0 {
-		return "no toolchain found"
+		return "plain Debian"
 	}
 	return strings.Join(parts, " + ")
 }
