@@ -151,15 +151,13 @@ type gen struct {
 	opts Options
 	res  *Result
 
-	apt        []aptNeed // toolchain packages
 	svcApt     []aptNeed // service packages
-	steps      []step    // Dockerfile steps after the packages
+	steps      []step    // Dockerfile steps, in order; a step with apt installs packages
 	summary    []string
 	svcSummary []string
 	svcScript  []string
 	env        [][2]string // containerEnv, with comments
 	envNotes   []string
-	nodeBoot   bool
 }
 
 type aptNeed struct {
@@ -169,6 +167,8 @@ type aptNeed struct {
 type step struct {
 	comment []string
 	lines   []string
+	// apt, when set, makes the step a Debian package install.
+	apt []aptNeed
 }
 
 // primary picks, among a language's stacks, the one asking for the newest
@@ -212,7 +212,6 @@ func (g *gen) toolchains() {
 			rt = goRoute(s.Version)
 		case detect.Node:
 			rt = nodeRoute(s.Version)
-			g.nodeBoot = true
 		case detect.Python:
 			rt = pythonRoute(s.Version)
 		case detect.Rust:
@@ -225,6 +224,25 @@ func (g *gen) toolchains() {
 		if rt.From.File == "" {
 			rt.From = s.Evidence
 		}
+		// Each language's Debian packages form a layer of their own, so
+		// images of projects that share a language share it.
+		var apt []aptNeed
+		for _, p := range rt.Apt {
+			apt = append(apt, aptNeed{p, rt.What})
+		}
+		for _, t := range s.Tools {
+			if t.Name == "maven" {
+				apt = append(apt, aptNeed{"maven", "Maven"})
+			}
+			if t.Name == "gradle" {
+				apt = append(apt, aptNeed{"gradle", "Gradle"})
+			}
+		}
+		g.steps = append(g.steps, step{apt: apt})
+		if lang == detect.Node {
+			g.steps = append(g.steps, step{comment: []string{"npm, to fetch Node itself: the Node wheel from PyPI, used only for that."}, lines: []string{nodeBootstrapRun}})
+		}
+		rt.Apt = nil
 		g.addRoute(rt)
 		short := languageNames[lang] + " " + shortVersion(rt)
 		g.summary = append(g.summary, short)
@@ -280,9 +298,6 @@ func shortVersion(rt route) string {
 }
 
 func (g *gen) addRoute(rt route) {
-	for _, p := range rt.Apt {
-		g.apt = append(g.apt, aptNeed{p, rt.What})
-	}
 	c := Choice{What: rt.What, Asked: rt.Asked, Via: rt.Via, From: rt.From, Note: rt.Note}
 	g.res.Choices = append(g.res.Choices, c)
 	if rt.Warn {
@@ -363,9 +378,11 @@ func (g *gen) tools(lang string, stacks []detect.Stack) {
 				}
 			case "maven":
 				rt := mavenRoute(t)
+				rt.Apt = nil // in the language's package layer
 				g.addRoute(rt)
 			case "gradle":
 				rt := gradleRoute(t)
+				rt.Apt = nil
 				g.addRoute(rt)
 			}
 		}
@@ -519,12 +536,15 @@ func (g *gen) dockerfile() string {
 	}
 	b.WriteString("\n# Tools that carry their own certificate list (pip, Node, uv) use the system's.\n")
 	b.WriteString("ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\\n    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\\n    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \\\n    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \\\n    PIP_DISABLE_PIP_VERSION_CHECK=1\n")
-	writeApt(&b, append([]aptNeed{{"make", "Makefiles"}}, g.apt...), "Debian packages")
-	if g.nodeBoot {
-		b.WriteString("\n# npm, to fetch Node itself: the Node wheel from PyPI, used only for that.\n")
-		b.WriteString(nodeBootstrapRun + "\n")
-	}
+	writeApt(&b, []aptNeed{{"make", "Makefiles"}}, "Debian packages every project gets")
 	for _, s := range g.steps {
+		if s.apt != nil {
+			writeApt(&b, s.apt, "Debian packages")
+			continue
+		}
+		if len(s.lines) == 0 && len(s.comment) == 0 {
+			continue
+		}
 		b.WriteString("\n")
 		for _, c := range s.comment {
 			b.WriteString(commentLines("# ", c))

@@ -20,6 +20,7 @@ const (
 	debianRust   = "1.85.0" // rustc-web, kept current in bookworm for browsers
 	debianJava   = "17"
 	debianMaven  = "3.8.7"
+	defaultMaven = "3.9.9"
 	debianGradle = "4.4.1"
 	debianRuby   = "3.1"
 	debianPG     = "15"
@@ -221,6 +222,8 @@ func goRoute(v *detect.Version) route {
 			"    && chmod a+x /usr/local/go/bin/* /usr/local/go/pkg/tool/*/* && cd / && rm -rf \"$tmp\" \\\n" +
 			"    && /usr/local/go/bin/go version",
 		"ENV PATH=/usr/local/go/bin:/root/go/bin:$PATH",
+		"# The standard library, compiled once here rather than by every first `go test`.",
+		"RUN go build std",
 	}
 	return r
 }
@@ -297,6 +300,9 @@ func nodeRoute(v *detect.Version) route {
 			"    && PATH=/opt/pitlane/node-bootstrap/bin:$PATH npm install -g --prefix /usr/local --no-audit --no-fund \\\n" +
 			"       \"node-linux-$arch@" + spec + "\" \"npm@" + npmFor(major) + "\" \\\n" +
 			"    && node --version && npm --version",
+		// npm would put global packages beside the real node binary,
+		// inside node-linux-*; /usr/local/bin is on PATH.
+		"ENV NPM_CONFIG_PREFIX=/usr/local",
 	}
 	return r
 }
@@ -385,18 +391,26 @@ func javaRoute(v *detect.Version) route {
 	return r
 }
 
-// mavenRoute installs Maven: Debian's, or the release the Maven wrapper
-// pins, from Maven Central.
+// mavenRoute installs Maven from Maven Central: the release the Maven
+// wrapper pins, else defaultMaven (Debian's 3.8.7 binds compiler plugin
+// 3.1, which ignores maven.compiler.release); Debian's Maven fetches it.
 func mavenRoute(t detect.Tool) route {
 	r := route{What: "Maven " + debianMaven, Installed: debianMaven, Via: "Debian package maven", Apt: []string{"maven"}, From: t.Evidence}
-	if t.Version == "" || t.Version == debianMaven {
+	if t.Version == debianMaven {
 		return r
 	}
-	r.What, r.Installed, r.Asked, r.Via = "Maven "+t.Version, t.Version, t.Version, "Maven Central (org.apache.maven:apache-maven), fetched with Debian's Maven"
+	v := t.Version
+	if v == "" {
+		v = defaultMaven
+		r.Note = "no Maven version pinned: " + defaultMaven + " is installed (its default plugins understand maven.compiler.release)"
+	} else {
+		r.Asked = v
+	}
+	r.What, r.Installed, r.Via = "Maven "+v, v, "Maven Central (org.apache.maven:apache-maven), fetched with Debian's Maven"
 	r.Run = []string{
 		"RUN tmp=\"$(mktemp -d)\" && mvn -B -q -Dmaven.repo.local=\"$tmp\" dependency:copy \\\n" +
-			"       -Dartifact=org.apache.maven:apache-maven:" + t.Version + ":tar.gz:bin -DoutputDirectory=\"$tmp\" \\\n" +
-			"    && mkdir -p /opt/maven && tar -xzf \"$tmp\"/apache-maven-" + t.Version + "-bin.tar.gz -C /opt/maven --strip-components=1 \\\n" +
+			"       -Dartifact=org.apache.maven:apache-maven:" + v + ":tar.gz:bin -DoutputDirectory=\"$tmp\" \\\n" +
+			"    && mkdir -p /opt/maven && tar -xzf \"$tmp\"/apache-maven-" + v + "-bin.tar.gz -C /opt/maven --strip-components=1 \\\n" +
 			"    && ln -sf /opt/maven/bin/mvn /usr/local/bin/mvn && rm -rf \"$tmp\" && /usr/local/bin/mvn -v | head -1",
 	}
 	return r
