@@ -368,13 +368,13 @@ func (g *gen) tools(lang string, stacks []detect.Stack) {
 				g.res.Choices = append(g.res.Choices, Choice{What: t.Name, Via: "PyPI", From: t.Evidence})
 				switch t.Name {
 				case "poetry":
-					g.addEnv("POETRY_VIRTUALENVS_CREATE", "false", "poetry installs into /opt/venv, the image's virtual environment")
+					g.addEnv("POETRY_VIRTUALENVS_CREATE", "false", "poetry ("+t.Evidence.String()+") installs into /opt/venv, the image's virtual environment")
 				case "uv":
-					g.addEnv("UV_PROJECT_ENVIRONMENT", "/opt/venv", "uv syncs into /opt/venv, the image's virtual environment")
+					g.addEnv("UV_PROJECT_ENVIRONMENT", "/opt/venv", "uv ("+t.Evidence.String()+") syncs into /opt/venv, the image's virtual environment")
 					g.addEnv("UV_PYTHON_DOWNLOADS", "never", "uv uses the installed Python; its Python downloads come from GitHub")
-					g.addEnv("UV_LINK_MODE", "copy", "")
+					g.addEnv("UV_LINK_MODE", "copy", "uv copies files: the cache and /opt/venv are on different file systems")
 				case "pipenv":
-					g.addEnv("PIPENV_VERBOSITY", "-1", "")
+					g.addEnv("PIPENV_VERBOSITY", "-1", "pipenv ("+t.Evidence.String()+") installs into /opt/venv without notices")
 				}
 			case "maven":
 				rt := mavenRoute(t)

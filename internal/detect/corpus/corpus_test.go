@@ -1,4 +1,4 @@
-package workspace_test
+package corpus_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/pitlane/pitlane/internal/detect"
 	"github.com/pitlane/pitlane/internal/devcontainer/generate"
+	"github.com/pitlane/pitlane/internal/testenv"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
@@ -75,8 +76,11 @@ func TestDetectCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the corpus builds an image per project: not in -short")
 	}
-	m, _ := newManager(t)
-	root, err := filepath.Abs("../../testdata/detect")
+	d := testenv.Docker(t)
+	inst := testenv.Isolate(t)
+	m := workspace.NewManager(d, workspace.Options{})
+	testenv.RemoveInstance(t, d, inst)
+	root, err := filepath.Abs("../../../testdata/detect")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +274,7 @@ func TestDetectCorpusFindings(t *testing.T) {
 			continue
 		}
 		t.Run(p.dir, func(t *testing.T) {
-			rep, err := detect.Dir(filepath.Join("../../testdata/detect", p.dir))
+			rep, err := detect.Dir(filepath.Join("../../../testdata/detect", p.dir))
 			if err != nil {
 				t.Fatal(err)
 			}
