@@ -80,6 +80,19 @@ func TestDetectCorpus(t *testing.T) {
 	inst := testenv.Isolate(t)
 	m := workspace.NewManager(d, workspace.Options{})
 	testenv.RemoveInstance(t, d, inst)
+	// Each workspace is deleted on its own first (container, image, data),
+	// with time enough for a loaded machine; RemoveInstance catches the rest.
+	var names sync.Map
+	t.Cleanup(func() {
+		names.Range(func(k, _ any) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			if err := m.Delete(ctx, k.(string)); err != nil {
+				t.Logf("deleting %s: %v", k, err)
+			}
+			return true
+		})
+	})
 	root, err := filepath.Abs("../../../testdata/detect")
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +145,7 @@ func TestDetectCorpus(t *testing.T) {
 			if after != nil {
 				<-after
 			}
+			names.Store(corpusName(p), true)
 			r := runCorpusProject(t, m, root, p, sem, done)
 			mu.Lock()
 			results = append(results, r)
@@ -170,7 +184,7 @@ func runCorpusProject(t *testing.T, m *workspace.Manager, root string, p corpusP
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	name := fmt.Sprintf("corpus-%s-%d", p.dir, os.Getpid()%100000)
+	name := corpusName(p)
 	var log logLines
 	start := time.Now()
 	ws, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: &log})
@@ -223,6 +237,11 @@ func runCorpusProject(t *testing.T, m *workspace.Manager, root string, p corpusP
 	// images go then): an image removed now could take the layers the rest
 	// of its family is about to reuse.
 	return res
+}
+
+// corpusName is the workspace name of a project in this test process.
+func corpusName(p corpusProject) string {
+	return fmt.Sprintf("corpus-%s-%d", p.dir, os.Getpid()%100000)
 }
 
 func reportCorpus(t *testing.T, results []corpusResult) {
