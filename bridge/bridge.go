@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -25,10 +26,10 @@ import (
 // *workspace.Manager implements it.
 type Manager interface {
 	Create(ctx context.Context, opts workspace.CreateOptions) (*workspace.Workspace, error)
-	Start(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error)
+	Start(ctx context.Context, name string, opts workspace.StartOptions) (*workspace.Workspace, error)
 	Stop(ctx context.Context, name string) (*workspace.Workspace, error)
-	Delete(ctx context.Context, name string) error
-	Rebuild(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error)
+	Delete(ctx context.Context, name string, opts workspace.DeleteOptions) error
+	Rebuild(ctx context.Context, name string, opts workspace.RebuildOptions) (*workspace.Workspace, error)
 	List(ctx context.Context) ([]*workspace.Workspace, error)
 	Get(ctx context.Context, name string) (*workspace.Workspace, error)
 	LogPath(name string) string
@@ -85,6 +86,12 @@ type Options struct {
 	// WatchRetry is the first delay before following engine events again
 	// after a failure; it doubles up to 30 s. Default 2 s.
 	WatchRetry time.Duration
+	// MaxConcurrent is how many requests run at once; later ones wait
+	// for a turn. Default 16.
+	MaxConcurrent int
+	// MaxPending is how many requests may be running or waiting; beyond
+	// it a request fails at once with CodeBusy. Default 256.
+	MaxPending int
 }
 
 // Server serves the bridge protocol on one connection. Create one per
@@ -105,6 +112,7 @@ type Server struct {
 	handlers sync.WaitGroup
 	exitCh   chan struct{}
 	ctx      context.Context // cancelled when the connection ends
+	slots    chan struct{}   // one per request running
 }
 
 type call struct {
@@ -123,11 +131,18 @@ func New(opts Options) *Server {
 	if opts.WatchRetry <= 0 {
 		opts.WatchRetry = 2 * time.Second
 	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = 16
+	}
+	if opts.MaxPending < opts.MaxConcurrent {
+		opts.MaxPending = max(256, opts.MaxConcurrent)
+	}
 	return &Server{
 		opts:     opts,
 		log:      opts.Logger,
 		inflight: map[jsonrpc2.ID]*call{},
 		exitCh:   make(chan struct{}),
+		slots:    make(chan struct{}, opts.MaxConcurrent),
 	}
 }
 
@@ -230,6 +245,12 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		cancel()
 		return
 	}
+	if len(s.inflight) >= s.opts.MaxPending {
+		s.mu.Unlock()
+		cancel()
+		s.replyErr(req, &jsonrpc2.Error{Code: protocol.CodeBusy, Message: fmt.Sprintf("the bridge has %d requests in flight already; wait for some to finish and try again", s.opts.MaxPending)})
+		return
+	}
 	s.inflight[req.ID] = c
 	s.handlers.Add(1)
 	s.mu.Unlock()
@@ -237,7 +258,7 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		defer s.handlers.Done()
 		defer cancel()
 		start := time.Now()
-		res, err := h(s, cctx, req)
+		res, err := s.run(h, cctx, req)
 		s.mu.Lock()
 		delete(s.inflight, req.ID)
 		cancelled := c.cancelled
@@ -248,6 +269,25 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		s.log.Debug("request", "method", req.Method, "id", req.ID.String(), "duration", time.Since(start), "error", err)
 		s.reply(req, res, err)
 	}()
+}
+
+// run waits for a turn and runs one handler. A panic in the handler
+// becomes an internal error for that request alone; the bridge goes on
+// serving the others.
+func (s *Server) run(h handler, ctx context.Context, req *jsonrpc2.Request) (res any, err error) {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("handler panicked", "method", req.Method, "panic", r, "stack", string(debug.Stack()))
+			res, err = nil, &jsonrpc2.Error{Code: protocol.CodeInternalError, Message: fmt.Sprintf("internal error in %s: %v (the bridge goes on; please report this with the bridge's log)", req.Method, r)}
+		}
+	}()
+	return h(s, ctx, req)
 }
 
 func (s *Server) cancelRequest(req *jsonrpc2.Request) {

@@ -138,3 +138,89 @@ func TestUnsupportedVersion(t *testing.T) {
 		t.Errorf("version -1: got %v, want code %d", err, protocol.CodeUnsupportedVersion)
 	}
 }
+
+// TestPanicInHandlerKeepsServing: a handler that panics answers its own
+// request with an internal error; the bridge goes on serving.
+func TestPanicInHandlerKeepsServing(t *testing.T) {
+	dir := t.TempDir()
+	c := newClient(t, inProcessConn(t, bridge.Options{Manager: newFakeManager(dir)}))
+	initialize(t, c)
+	err := c.conn.Call(context.Background(), protocol.MethodWorkspaceCreate, protocol.CreateParams{Source: dir + "/panic", Name: "boom"}, nil)
+	var re *jsonrpc2.Error
+	if !errors.As(err, &re) || re.Code != protocol.CodeInternalError || !strings.Contains(re.Message, "a bug in the engine") {
+		t.Fatalf("err = %v, want an internal error naming the panic", err)
+	}
+	var list protocol.ListResult
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceList, nil, &list))
+}
+
+// TestTrustRequiredCarriesTheList: a create whose configuration needs
+// trust fails with CodeTrustRequired and the list; the same request with
+// trust succeeds.
+func TestTrustRequiredCarriesTheList(t *testing.T) {
+	dir := t.TempDir()
+	c := newClient(t, inProcessConn(t, bridge.Options{Manager: newFakeManager(dir)}))
+	initialize(t, c)
+	params := protocol.CreateParams{Source: dir + "/untrusted", Name: "stranger"}
+	err := c.conn.Call(context.Background(), protocol.MethodWorkspaceCreate, params, nil)
+	var re *jsonrpc2.Error
+	if !errors.As(err, &re) || re.Code != protocol.CodeTrustRequired || re.Data == nil {
+		t.Fatalf("err = %v, want CodeTrustRequired with data", err)
+	}
+	var data protocol.ErrorData
+	must(t, json.Unmarshal(*re.Data, &data))
+	if data.Workspace != "stranger" || data.Trust == nil || len(data.Trust.Items) != 1 || data.Trust.Items[0].Kind != "initializeCommand" || data.Trust.Items[0].Detail != "./prepare.sh" {
+		t.Fatalf("data = %+v", data)
+	}
+	params.Trust = true
+	var res protocol.CreateResult
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceCreate, params, &res))
+	if res.Workspace.Name != "stranger" {
+		t.Errorf("result = %+v", res.Workspace)
+	}
+}
+
+// TestDeleteUnsavedWork: a delete that would lose work fails with
+// CodeUnsavedWork and what would be lost; discardChanges deletes.
+func TestDeleteUnsavedWork(t *testing.T) {
+	dir := t.TempDir()
+	c := newClient(t, inProcessConn(t, bridge.Options{Manager: newFakeManager(dir)}))
+	initialize(t, c)
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceCreate, protocol.CreateParams{Source: dir + "/dirty", Name: "dirty"}, nil))
+	err := c.conn.Call(context.Background(), protocol.MethodWorkspaceDelete, protocol.DeleteParams{Name: "dirty"}, nil)
+	var re *jsonrpc2.Error
+	if !errors.As(err, &re) || re.Code != protocol.CodeUnsavedWork || re.Data == nil {
+		t.Fatalf("err = %v, want CodeUnsavedWork with data", err)
+	}
+	var data protocol.ErrorData
+	must(t, json.Unmarshal(*re.Data, &data))
+	if u := data.Unsaved; u == nil || len(u.Changes) != 1 || len(u.Unpushed) != 1 || u.Summary != "1 uncommitted change and 1 commit on no remote" {
+		t.Fatalf("data = %+v", data.Unsaved)
+	}
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceDelete, protocol.DeleteParams{Name: "dirty", DiscardChanges: true}, nil))
+}
+
+// TestRequestsAreBounded: with every turn taken and the queue full, a
+// request fails at once with CodeBusy instead of piling up; once the
+// long one ends, requests run again.
+func TestRequestsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	fm := newFakeManager(dir)
+	fm.createStarted = make(chan struct{})
+	c := newClient(t, inProcessConn(t, bridge.Options{Manager: fm, MaxConcurrent: 1, MaxPending: 1}))
+	initialize(t, c)
+	w, err := c.conn.DispatchCall(context.Background(), protocol.MethodWorkspaceCreate,
+		protocol.CreateParams{Source: dir + "/slow", Name: "slow"}, jsonrpc2.PickID(jsonrpc2.ID{Num: 42}))
+	must(t, err)
+	<-fm.createStarted
+	err = c.conn.Call(context.Background(), protocol.MethodWorkspaceList, nil, nil)
+	var re *jsonrpc2.Error
+	if !errors.As(err, &re) || re.Code != protocol.CodeBusy {
+		t.Fatalf("a request beyond the bound: %v, want CodeBusy", err)
+	}
+	must(t, c.conn.Notify(context.Background(), protocol.MethodCancelRequest, map[string]any{"id": 42}))
+	if err := w.Wait(context.Background(), nil); !errors.As(err, &re) || re.Code != protocol.CodeRequestCancelled {
+		t.Fatalf("the long request: %v", err)
+	}
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceList, nil, nil))
+}

@@ -83,7 +83,7 @@ func (e *engineEnv) manager(t testing.TB, cli *docker.Client) *workspace.Manager
 			return
 		}
 		for _, ws := range wss {
-			if err := m.Delete(ctx, ws.Name); err != nil {
+			if err := m.Delete(ctx, ws.Name, workspace.DeleteOptions{DiscardChanges: true}); err != nil {
 				t.Logf("cleanup: deleting %s: %v", ws.Name, err)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pitlane/pitlane/internal/source"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
@@ -55,6 +56,16 @@ func (f *fakeManager) Create(ctx context.Context, opts workspace.CreateOptions) 
 	}
 	if err := workspace.ValidateName(name); err != nil {
 		return nil, err
+	}
+	base := filepath.Base(opts.Source)
+	if strings.Contains(base, "panic") {
+		panic("a bug in the engine")
+	}
+	if strings.Contains(base, "untrusted") && opts.Consent == nil {
+		return nil, &workspace.TrustError{Request: &workspace.TrustRequest{
+			Workspace: name, Source: opts.Source, ConfigPath: ".devcontainer/devcontainer.json",
+			Items: []workspace.TrustItem{{Kind: workspace.TrustInitialize, Detail: "./prepare.sh", From: "devcontainer.json"}},
+		}}
 	}
 	p := opts.Progress
 	if p == nil {
@@ -136,7 +147,7 @@ func (f *fakeManager) setState(name string, st workspace.State, kind workspace.E
 	return &c, nil
 }
 
-func (f *fakeManager) Start(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
+func (f *fakeManager) Start(ctx context.Context, name string, opts workspace.StartOptions) (*workspace.Workspace, error) {
 	return f.setState(name, workspace.StateRunning, workspace.EventStarted)
 }
 
@@ -144,18 +155,24 @@ func (f *fakeManager) Stop(ctx context.Context, name string) (*workspace.Workspa
 	return f.setState(name, workspace.StateStopped, workspace.EventStopped)
 }
 
-func (f *fakeManager) Rebuild(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
-	if p != nil {
+func (f *fakeManager) Rebuild(ctx context.Context, name string, opts workspace.RebuildOptions) (*workspace.Workspace, error) {
+	if p := opts.Progress; p != nil {
 		p.Step("Building image")
 	}
 	return f.setState(name, workspace.StateRunning, workspace.EventStarted)
 }
 
-func (f *fakeManager) Delete(ctx context.Context, name string) error {
+func (f *fakeManager) Delete(ctx context.Context, name string, opts workspace.DeleteOptions) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, err := f.get(name); err != nil {
+	ws, err := f.get(name)
+	if err != nil {
 		return err
+	}
+	if strings.Contains(ws.Source.URL, "dirty") && !opts.DiscardChanges {
+		return &workspace.UnsavedWorkError{Name: name, Clone: ws.LocalFolder, Work: &source.Work{
+			Changes: []string{" M main.go"}, Unpushed: []string{"3f1c2a9 wip"},
+		}}
 	}
 	delete(f.wss, name)
 	f.emit(workspace.EventDeleted, name, nil)

@@ -75,6 +75,7 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		Branch:     p.Branch,
 		ConfigPath: p.ConfigPath,
 		Progress:   pr,
+		Consent:    consent(p.Trust),
 	})
 	if err != nil {
 		pr.end(endMessage(ctx, err))
@@ -98,7 +99,7 @@ func (s *Server) start(ctx context.Context, req *jsonrpc2.Request) (any, error) 
 		return nil, err
 	}
 	pr := s.beginProgress(p.WorkDoneToken, "Starting "+p.Name)
-	ws, err := s.opts.Manager.Start(ctx, p.Name, pr)
+	ws, err := s.opts.Manager.Start(ctx, p.Name, workspace.StartOptions{Progress: pr, Consent: consent(p.Trust)})
 	if err != nil {
 		pr.end(endMessage(ctx, err))
 		return nil, withWorkspace(err, p.Name)
@@ -124,7 +125,7 @@ func (s *Server) delete(ctx context.Context, req *jsonrpc2.Request) (any, error)
 	if err := decodeName(req, &p, &p.Name); err != nil {
 		return nil, err
 	}
-	if err := s.opts.Manager.Delete(ctx, p.Name); err != nil {
+	if err := s.opts.Manager.Delete(ctx, p.Name, workspace.DeleteOptions{DiscardChanges: p.DiscardChanges}); err != nil {
 		return nil, withWorkspace(err, p.Name)
 	}
 	return nil, nil
@@ -136,7 +137,7 @@ func (s *Server) rebuild(ctx context.Context, req *jsonrpc2.Request) (any, error
 		return nil, err
 	}
 	pr := s.beginProgress(p.WorkDoneToken, "Rebuilding "+p.Name)
-	ws, err := s.opts.Manager.Rebuild(ctx, p.Name, pr)
+	ws, err := s.opts.Manager.Rebuild(ctx, p.Name, workspace.RebuildOptions{Progress: pr, Consent: consent(p.Trust)})
 	if err != nil {
 		pr.end(endMessage(ctx, err))
 		return nil, withWorkspace(err, p.Name)
@@ -414,7 +415,19 @@ var codes = []struct {
 	{workspace.ErrHookFailed, protocol.CodeHookFailed},
 	{workspace.ErrEngineDown, protocol.CodeEngineDown},
 	{workspace.ErrSourceInvalid, protocol.CodeSourceInvalid},
+	{workspace.ErrTrustRequired, protocol.CodeTrustRequired},
+	{workspace.ErrUnsavedWork, protocol.CodeUnsavedWork},
 	{ErrUnknownIDE, protocol.CodeUnsupportedIDE},
+}
+
+// consent answers a request's trust flag: a client sets it once the user
+// has seen the list of a CodeTrustRequired error and agreed. Without it
+// the engine answers with that list.
+func consent(trust bool) workspace.Consent {
+	if trust {
+		return workspace.TrustAll
+	}
+	return nil
 }
 
 // toRPCError turns an error of a handler into a JSON-RPC error with a
@@ -437,11 +450,39 @@ func toRPCError(err error) *jsonrpc2.Error {
 			}
 		}
 	}
+	var data protocol.ErrorData
 	var we *workspaceError
 	if errors.As(err, &we) && e.Code != protocol.CodeInternalError {
-		e.SetError(protocol.ErrorData{Workspace: we.name})
+		data.Workspace = we.name
+	}
+	var te *workspace.TrustError
+	if errors.As(err, &te) {
+		data.Trust = &protocol.TrustRequest{Source: te.Request.Source, ConfigPath: te.Request.ConfigPath, Items: []protocol.TrustItem{}}
+		for _, it := range te.Request.Items {
+			data.Trust.Items = append(data.Trust.Items, protocol.TrustItem{Kind: it.Kind, Detail: it.Detail, From: it.From})
+		}
+	}
+	var uw *workspace.UnsavedWorkError
+	if errors.As(err, &uw) {
+		data.Unsaved = &protocol.UnsavedWork{Clone: uw.Clone, Summary: "work git cannot account for"}
+		if uw.Work != nil {
+			data.Unsaved.Changes = firstN(uw.Work.Changes, 20)
+			data.Unsaved.Stashes = uw.Work.Stashes
+			data.Unsaved.Unpushed = firstN(uw.Work.Unpushed, 20)
+			data.Unsaved.Summary = uw.Work.Summary()
+		}
+	}
+	if data != (protocol.ErrorData{}) {
+		e.SetError(data)
 	}
 	return e
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func endMessage(ctx context.Context, err error) string {
@@ -456,7 +497,7 @@ func toWire(ws *workspace.Workspace) protocol.Workspace {
 	return protocol.Workspace{
 		ID:          ws.ContainerID,
 		Name:        ws.Name,
-		State:       protocol.State(ws.State),
+		State:       stateToWire(ws.State),
 		Source:      protocol.Source{URL: ws.Source.URL, Ref: ws.Source.Ref, Local: ws.Source.Local},
 		SSHHost:     ws.SSHHost,
 		Folder:      ws.Folder,
@@ -469,4 +510,22 @@ func toWire(ws *workspace.Workspace) protocol.Workspace {
 		Ports:       ws.Ports,
 		LastError:   ws.LastError,
 	}
+}
+
+// stateToWire maps the engine's states to the protocol's, one by one, so a
+// new engine state cannot reach clients unannounced.
+func stateToWire(s workspace.State) protocol.State {
+	switch s {
+	case workspace.StateCreating:
+		return protocol.StateCreating
+	case workspace.StateRunning:
+		return protocol.StateRunning
+	case workspace.StateStopped:
+		return protocol.StateStopped
+	case workspace.StateDeleting:
+		return protocol.StateDeleting
+	case workspace.StateInterrupted:
+		return protocol.StateInterrupted
+	}
+	return protocol.StateError
 }

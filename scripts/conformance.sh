@@ -95,7 +95,7 @@ for fx in "${fixtures[@]}"; do
 			sh -c "$probe" >"$out/ref.txt" 2>"$out/ref-exec.log" || true
 	fi
 	ws="conf-$$-$name"
-	if ! "$pitlane" create "$work/pit/$name" --name "$ws" >"$out/pit-up.log" 2>&1; then
+	if ! "$pitlane" create "$work/pit/$name" --name "$ws" --trust >"$out/pit-up.log" 2>&1; then
 		echo "== pitlane create failed" >"$out/pit.txt"; tail -5 "$out/pit-up.log" >>"$out/pit.txt"
 	else
 		"$pitlane" exec "$ws" -- sh -c "$probe" >"$out/pit.txt" 2>"$out/pit-exec.log" || true

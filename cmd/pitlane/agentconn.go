@@ -53,8 +53,11 @@ func connectAgent(ctx context.Context, a *app, host string, in io.Reader, out, e
 	if err != nil {
 		return err
 	}
-	if ws.State != workspace.StateRunning {
-		if ws, err = mgr.Start(ctx, name, stderrProgress{errw}); err != nil && ws == nil {
+	// A stopped workspace is started, an interrupted one finished; never
+	// with initializeCommand: an SSH connection runs nothing on this
+	// machine. Several connections at once take turns in Start.
+	if ws.State == workspace.StateStopped || ws.State == workspace.StateInterrupted {
+		if ws, err = mgr.Start(ctx, name, workspace.StartOptions{Progress: stderrProgress{errw}, NoHostCommands: true}); err != nil && ws == nil {
 			return fmt.Errorf("starting workspace %s: %w", name, err)
 		}
 	}
@@ -120,6 +123,11 @@ func runAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspa
 	})
 	ready := g.isReady()
 	g.fail()
+	if err != nil && ctx.Err() != nil {
+		// OpenSSH hangs up on its ProxyCommand when the session ends:
+		// nothing went wrong.
+		return agentRun{ready: true}, nil
+	}
 	if err != nil {
 		return agentRun{ready: ready}, fmt.Errorf("running the Pitlane agent in workspace %s: %w", ws.Name, err)
 	}

@@ -132,12 +132,12 @@ func (l *lazyManager) Create(ctx context.Context, opts workspace.CreateOptions) 
 	return m.Create(ctx, opts)
 }
 
-func (l *lazyManager) Start(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
+func (l *lazyManager) Start(ctx context.Context, name string, opts workspace.StartOptions) (*workspace.Workspace, error) {
 	m, err := l.m()
 	if err != nil {
 		return nil, err
 	}
-	return m.Start(ctx, name, p)
+	return m.Start(ctx, name, opts)
 }
 
 func (l *lazyManager) Stop(ctx context.Context, name string) (*workspace.Workspace, error) {
@@ -148,20 +148,20 @@ func (l *lazyManager) Stop(ctx context.Context, name string) (*workspace.Workspa
 	return m.Stop(ctx, name)
 }
 
-func (l *lazyManager) Delete(ctx context.Context, name string) error {
+func (l *lazyManager) Delete(ctx context.Context, name string, opts workspace.DeleteOptions) error {
 	m, err := l.m()
 	if err != nil {
 		return err
 	}
-	return m.Delete(ctx, name)
+	return m.Delete(ctx, name, opts)
 }
 
-func (l *lazyManager) Rebuild(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
+func (l *lazyManager) Rebuild(ctx context.Context, name string, opts workspace.RebuildOptions) (*workspace.Workspace, error) {
 	m, err := l.m()
 	if err != nil {
 		return nil, err
 	}
-	return m.Rebuild(ctx, name, p)
+	return m.Rebuild(ctx, name, opts)
 }
 
 func (l *lazyManager) List(ctx context.Context) ([]*workspace.Workspace, error) {

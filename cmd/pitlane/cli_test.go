@@ -31,7 +31,7 @@ func newCLI(t *testing.T) *cli {
 		var wss []struct{ Name string }
 		json.Unmarshal(out, &wss)
 		for _, ws := range wss {
-			exec.Command(c.bin, "delete", "--force", ws.Name).Run()
+			exec.Command(c.bin, "delete", "--force", "--discard-changes", ws.Name).Run()
 		}
 	})
 	return c

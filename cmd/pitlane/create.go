@@ -18,6 +18,7 @@ type createOptions struct {
 	quiet  bool
 	json   bool
 	ide    string
+	trust  bool
 }
 
 func init() { commands = append(commands, newCreateCommand) }
@@ -35,8 +36,16 @@ The container is defined by .devcontainer/devcontainer.json or
 .devcontainer.json (or --config); without one, by a Dockerfile at the root;
 without that, by a config generated from the repository's files (see
 'pitlane config SOURCE --generate'); with nothing to detect, Pitlane's
-default image. Setup hooks run before the command
-returns. Build and hook output is also kept for 'pitlane logs NAME'.`,
+default image. Setup hooks run before the command returns. Build and hook output is also kept for 'pitlane logs NAME'.
+
+A configuration that asks for access to this machine (an initializeCommand
+run here, privileged mode, capabilities, devices, the host network, mounts
+of host paths, a build context outside the source) is shown first and runs
+only once you agree; without a terminal to ask on, create refuses unless
+--trust is given. See pitlane trust.
+
+Creating a workspace again, from the same source, after its create was
+interrupted (or a setup hook failed) finishes its setup.`,
 		Example: `  pitlane create https://github.com/org/app.git
   pitlane create ./app --name app-dev
   pitlane create git@github.com:org/app.git --branch feature-x`,
@@ -51,6 +60,7 @@ returns. Build and hook output is also kept for 'pitlane logs NAME'.`,
 	f.StringVar(&opts.config, "config", "", "devcontainer.json to use, relative to the source")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "show steps only, not build and hook output")
 	f.BoolVar(&opts.json, "json", false, "print the created workspace as JSON on stdout")
+	f.BoolVar(&opts.trust, "trust", false, "trust the configuration's requests for host access without asking")
 	f.StringVar(&opts.ide, "ide", "", "open the workspace in this `editor` when it is ready: vscode, cursor, windsurf, vscodium, jetbrains:PRODUCT, zed, terminal")
 	return cmd
 }
@@ -69,6 +79,7 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 	p := newStepPrinter(a.stderr, opts.quiet)
 	ws, err := m.Create(ctx, workspace.CreateOptions{
 		Source: src, Name: opts.name, Branch: opts.branch, ConfigPath: opts.config, Progress: p,
+		Consent: a.consent(opts.trust),
 	})
 	if err != nil {
 		p.Fail()

@@ -8,36 +8,52 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/pitlane/pitlane/internal/workspace"
 )
 
 func init() { commands = append(commands, newDeleteCommand) }
 
 func newDeleteCommand(a *app) *cobra.Command {
-	var force bool
+	var force, discard bool
 	cmd := &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
 		Short:   "Delete a workspace: its container, built image and Pitlane's data for it",
 		Long: `Delete a workspace: its container, the image Pitlane built for it, and
 Pitlane's data for it (a cloned repository, logs). A local source folder is
-never touched. Asks for confirmation unless --force is given.`,
+never touched. Asks for confirmation unless --force is given.
+
+A clone that holds work found nowhere else (uncommitted changes, untracked
+files, stashes, commits on no remote) is never deleted silently: the question
+lists that work, and with --force the delete refuses unless
+--discard-changes is given too. This holds even when the container is gone.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			m, err := a.manager(cmd.Context())
+			ctx := cmd.Context()
+			m, err := a.manager(ctx)
 			if err != nil {
 				return err
 			}
-			ws, err := m.Get(cmd.Context(), name)
+			uw, err := m.UnsavedWork(ctx, name)
 			if err != nil {
 				return err
 			}
+			ws, gerr := m.Get(ctx, name)
 			if !force {
 				what := "its container"
-				if !ws.Source.Local {
-					what += " and its clone of " + ws.Source.URL + " (with any uncommitted or unpushed work)"
+				switch {
+				case gerr != nil:
+					what = "what is left of it (its container is gone)"
+				case !ws.Source.Local:
+					what += " and its clone of " + ws.Source.URL
 				}
-				ok, err := confirm(a, fmt.Sprintf("Delete workspace %s, %s?", name, what))
+				q := fmt.Sprintf("Delete workspace %s, %s?", name, what)
+				if uw != nil {
+					q = fmt.Sprintf("%s\n\nThis loses work found nowhere else. Delete anyway?", uw.Error())
+				}
+				ok, err := confirm(a, q)
 				if err != nil {
 					return err
 				}
@@ -45,8 +61,9 @@ never touched. Asks for confirmation unless --force is given.`,
 					fmt.Fprintln(a.stderr, "Nothing deleted.")
 					return nil
 				}
+				discard = discard || uw != nil
 			}
-			if err := m.Delete(cmd.Context(), name); err != nil {
+			if err := m.Delete(ctx, name, workspace.DeleteOptions{DiscardChanges: discard}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Workspace %s deleted.\n", name)
@@ -54,6 +71,7 @@ never touched. Asks for confirmation unless --force is given.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&discard, "discard-changes", false, "also delete a clone that holds uncommitted or unpushed work")
 	return cmd
 }
 

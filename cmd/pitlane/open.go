@@ -97,7 +97,7 @@ func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts op
 		return runSSH(ctx, a, ws.Name, nil, sshOptions{})
 	}
 	// Editors read ~/.ssh/config, so it must include Pitlane's.
-	if _, err := sshconfig.Ensure(sshconfig.Options{}); err != nil {
+	if _, err := sshconfig.Ensure(sshconfig.Options{Hosts: a.sshHosts(ctx)}); err != nil {
 		return err
 	}
 	if ws.State == workspace.StateStopped {
@@ -143,7 +143,7 @@ func startForOpen(ctx context.Context, a *app, name string) (*workspace.Workspac
 	if err != nil {
 		return nil, err
 	}
-	return mgr.Start(ctx, name, stderrProgress{a.stderr})
+	return mgr.Start(ctx, name, workspace.StartOptions{Progress: stderrProgress{a.stderr}, Consent: a.consent(false)})
 }
 
 func quoteAll(words []string) []string {

@@ -18,7 +18,7 @@ func newRebuildCommand(a *app) *cobra.Command {
 current devcontainer.json or Dockerfile, and runs the setup hooks again.
 The source (and a clone's uncommitted work) is kept. If the new container
 cannot be made, the old one is put back as it was.`,
-	}, "rebuilt and", func(ctx context.Context, m *workspace.Manager, name string, p workspace.Progress) (*workspace.Workspace, error) {
-		return m.Rebuild(ctx, name, p)
+	}, "rebuilt and", true, func(ctx context.Context, m *workspace.Manager, name string, p workspace.Progress, consent workspace.Consent) (*workspace.Workspace, error) {
+		return m.Rebuild(ctx, name, workspace.RebuildOptions{Progress: p, Consent: consent})
 	})
 }

@@ -130,7 +130,7 @@ func run(args []string) int {
 	for _, s := range setups {
 		s(a)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	root := newRootCommand(a)
 	root.SetArgs(args)

@@ -64,7 +64,7 @@ func runSSH(ctx context.Context, a *app, name string, command []string, opts ssh
 	if err != nil {
 		return err
 	}
-	own, _, err := sshconfig.WriteOwn(sshconfig.Options{})
+	own, _, err := sshconfig.WriteOwn(sshconfig.Options{Hosts: a.sshHosts(ctx)})
 	if err != nil {
 		return err
 	}

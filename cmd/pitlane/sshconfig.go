@@ -15,14 +15,21 @@ func newSSHConfigCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ssh-config [--uninstall]",
 		Short: "Let ssh and your IDEs reach workspaces as NAME.pitlane",
-		Long: `Write Pitlane's own ssh_config (one "Host *.pitlane" block) and add one
-Include line for it at the top of ~/.ssh/config. Nothing else in your file
-changes; running it again does nothing. pitlane create does this on first use.
+		Long: `Write Pitlane's own ssh_config (one "Host NAME.pitlane" block per workspace)
+and add one Include line for it at the top of ~/.ssh/config. Nothing else in
+your file changes; running it again only refreshes the list of workspaces.
+pitlane create and pitlane delete do this themselves.
+
+An Include line of Pitlane's that names an ssh_config which no longer exists
+(a config folder that moved) is replaced, and you are told.
 
 With --uninstall, remove exactly that line and Pitlane's ssh_config.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := sshconfig.Options{}
+			if !uninstall {
+				opts.Hosts = a.sshHosts(cmd.Context())
+			}
 			if uninstall {
 				removed, err := sshconfig.Uninstall(opts)
 				if err != nil {
@@ -39,7 +46,9 @@ With --uninstall, remove exactly that line and Pitlane's ssh_config.`,
 			if err != nil {
 				return err
 			}
-			if res.Added {
+			if res.Replaced != "" {
+				fmt.Fprintf(a.stdout, "Replaced the stale line \"Include %s\" (that file no longer exists) with %q in %s.\n", res.Replaced, sshconfig.IncludeLine(res.OwnConfig), res.UserConfig)
+			} else if res.Added {
 				fmt.Fprintf(a.stdout, "Added %q at the top of %s.\n", sshconfig.IncludeLine(res.OwnConfig), res.UserConfig)
 			} else {
 				fmt.Fprintf(a.stdout, "%s already includes %s.\n", res.UserConfig, res.OwnConfig)

@@ -14,7 +14,7 @@ func newStopCommand(a *app) *cobra.Command {
 	return newWorkspaceOpCommand(a, &cobra.Command{
 		Use:   "stop NAME",
 		Short: "Stop a workspace's container (its files are kept)",
-	}, "is", func(ctx context.Context, m *workspace.Manager, name string, _ workspace.Progress) (*workspace.Workspace, error) {
+	}, "is", false, func(ctx context.Context, m *workspace.Manager, name string, _ workspace.Progress, _ workspace.Consent) (*workspace.Workspace, error) {
 		return m.Stop(ctx, name)
 	})
 }

@@ -9,14 +9,16 @@ import (
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
-// workspaceOp changes one workspace, reporting its steps to p.
-type workspaceOp func(ctx context.Context, m *workspace.Manager, name string, p workspace.Progress) (*workspace.Workspace, error)
+// workspaceOp changes one workspace, reporting its steps to p and asking
+// consent when its configuration wants host access.
+type workspaceOp func(ctx context.Context, m *workspace.Manager, name string, p workspace.Progress, consent workspace.Consent) (*workspace.Workspace, error)
 
 // newWorkspaceOpCommand builds a verb that changes one workspace (start,
 // stop, rebuild): it shows the steps, then prints the workspace as
-// "Workspace NAME <done> <state>." or, with --json, as JSON.
-func newWorkspaceOpCommand(a *app, cmd *cobra.Command, done string, op workspaceOp) *cobra.Command {
-	var asJSON bool
+// "Workspace NAME <done> <state>." or, with --json, as JSON. With
+// withTrust the verb takes --trust.
+func newWorkspaceOpCommand(a *app, cmd *cobra.Command, done string, withTrust bool, op workspaceOp) *cobra.Command {
+	var asJSON, trust bool
 	cmd.Args = cobra.ExactArgs(1)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		m, err := a.manager(cmd.Context())
@@ -24,7 +26,7 @@ func newWorkspaceOpCommand(a *app, cmd *cobra.Command, done string, op workspace
 			return err
 		}
 		p := newStepPrinter(a.stderr, false)
-		ws, err := op(cmd.Context(), m, args[0], p)
+		ws, err := op(cmd.Context(), m, args[0], p, a.consent(trust))
 		if err != nil {
 			p.Fail()
 			return err
@@ -36,5 +38,8 @@ func newWorkspaceOpCommand(a *app, cmd *cobra.Command, done string, op workspace
 		return nil
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the workspace as JSON on stdout")
+	if withTrust {
+		cmd.Flags().BoolVar(&trust, "trust", false, "trust the configuration's requests for host access (initializeCommand, privileged, host mounts, ...) without asking")
+	}
 	return cmd
 }

@@ -161,7 +161,7 @@ func setup() (*testEnv, string, error) {
 
 func (e *testEnv) teardown() {
 	if e.mgr != nil && e.name != "" {
-		if err := e.mgr.Delete(context.Background(), e.name); err != nil {
+		if err := e.mgr.Delete(context.Background(), e.name, workspace.DeleteOptions{DiscardChanges: true}); err != nil {
 			fmt.Fprintf(os.Stderr, "deleting test workspace %s: %v\n", e.name, err)
 		}
 	}
@@ -521,11 +521,41 @@ func TestWrongKeyRefused(t *testing.T) {
 	}
 }
 
+// TestUnknownWorkspace: Pitlane's ssh_config has a block for each
+// workspace and none for other names, so OpenSSH says it knows no such
+// host; pitlane ssh says which workspaces exist.
 func TestUnknownWorkspace(t *testing.T) {
 	e := need(t)
 	r := e.ssh(t, "no-such-ws.pitlane", "true")
-	if r.code != 255 || !strings.Contains(r.stderr, "workspace no-such-ws does not exist; `pitlane list` shows what does") {
+	if r.code != 255 || !strings.Contains(r.stderr, "no-such-ws.pitlane") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = e.run(t, nil, e.bin, "ssh", "no-such-ws", "--", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "workspace no-such-ws does not exist; `pitlane list` shows what does") {
+		t.Fatalf("pitlane ssh: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestHostileHostNameRunsNothing: a host name carrying shell syntax, as a
+// recursive clone of a hostile repository can hand to ssh, reaches no
+// shell through Pitlane's ssh_config (OpenSSH before 9.6 expanded such
+// names into ProxyCommand unchecked).
+func TestHostileHostNameRunsNothing(t *testing.T) {
+	e := need(t)
+	marker := filepath.Join(t.TempDir(), "pwned")
+	for _, host := range []string{
+		"x$(touch " + marker + ").pitlane",
+		"x`touch " + marker + "`.pitlane",
+		"x;touch " + marker + ";.pitlane",
+		e.name + ";touch " + marker + ".pitlane",
+	} {
+		r := e.ssh(t, host, "true")
+		if r.code == 0 {
+			t.Errorf("ssh %q succeeded", host)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("ssh %q ran a shell command from the host name", host)
+		}
 	}
 }
 
@@ -716,7 +746,11 @@ func TestNonRootRemoteUser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("creating a workspace with remoteUser dev: %v", err)
 	}
-	t.Cleanup(func() { e.mgr.Delete(context.Background(), name) })
+	t.Cleanup(func() { e.mgr.Delete(context.Background(), name, workspace.DeleteOptions{DiscardChanges: true}) })
+	// Created in-process, not by the CLI: refresh the host blocks.
+	if out, err := exec.Command(e.bin, "ssh-config").CombinedOutput(); err != nil {
+		t.Fatalf("pitlane ssh-config: %v: %s", err, out)
+	}
 	host := name + ".pitlane"
 	r := e.ssh(t, host, `echo "$USER|$HOME|$SHELL|$(id -un)|$(pwd)"; touch /tmp/made-by-ssh; stat -c %U /tmp/made-by-ssh`)
 	want := "dev|/home/dev|/bin/bash|dev|" + ws.Folder + "\ndev\n"

@@ -31,6 +31,14 @@ type Vars struct {
 	// other reference as written (the second pass, once the container
 	// exists).
 	ContainerOnly bool
+	// KeepLocalEnv leaves ${localEnv:...} as written: the form of a
+	// configuration that may be stored where others can read it.
+	KeepLocalEnv bool
+}
+
+// HasLocalEnv reports whether s refers to the host's environment.
+func HasLocalEnv(s string) bool {
+	return strings.Contains(s, "${localEnv:") || strings.Contains(s, "${env:")
 }
 
 var varRE = regexp.MustCompile(`\$\{([^}]*)\}`)
@@ -54,7 +62,7 @@ func (v Vars) Substitute(s string) string {
 		}
 		switch kind {
 		case "localEnv", "env":
-			if !hasArg {
+			if !hasArg || v.KeepLocalEnv {
 				return m
 			}
 			name, def, _ := strings.Cut(arg, ":")

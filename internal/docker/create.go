@@ -9,39 +9,6 @@ import (
 	"github.com/docker/docker/api/types/mount"
 )
 
-// Mount is a bind mount or volume mount of a container.
-type Mount struct {
-	// Type is "bind" or "volume".
-	Type     string
-	Source   string
-	Target   string
-	ReadOnly bool
-}
-
-// ContainerSpec is everything Pitlane sets on a container it creates.
-type ContainerSpec struct {
-	Name       string
-	Image      string
-	Env        []string
-	Labels     map[string]string
-	Entrypoint []string
-	Cmd        []string
-	User       string
-	WorkingDir string
-	Mounts     []Mount
-
-	// Host settings a devcontainer.json may ask for.
-	Privileged  bool
-	Init        bool
-	CapAdd      []string
-	SecurityOpt []string
-	NetworkMode string
-	ExtraHosts  []string
-	// Devices are docker --device values: HOST[:CONTAINER[:PERMISSIONS]].
-	Devices []string
-	ShmSize int64
-}
-
 // Create creates (but does not start) a container. A name already in use
 // gives an error matching ErrConflict.
 func (c *Client) Create(ctx context.Context, spec ContainerSpec) (string, error) {

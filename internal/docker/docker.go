@@ -4,7 +4,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
+
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
 // Client talks to one Docker Engine.
@@ -20,14 +21,30 @@ type Client struct {
 	api *client.Client
 }
 
-// ErrUnreachable wraps every failure to reach the engine.
-var ErrUnreachable = errors.New("cannot reach the Docker engine")
+// The runtime's errors, under this package's names. ErrUnreachable names
+// Docker in its message and matches runtime.ErrUnreachable.
+var (
+	ErrUnreachable error = unreachableError{}
+	ErrConflict          = runtime.ErrConflict
+	ErrNotFound          = runtime.ErrNotFound
+)
 
-// ErrConflict is returned when a container name is already in use.
-var ErrConflict = errors.New("container name already in use")
+type unreachableError struct{}
 
-// ErrNotFound is returned for a container or image that does not exist.
-var ErrNotFound = errors.New("no such container or image")
+func (unreachableError) Error() string        { return "cannot reach the Docker engine" }
+func (unreachableError) Is(target error) bool { return target == runtime.ErrUnreachable }
+
+// The runtime's types, under this package's names: the Docker runtime
+// speaks the engine's neutral vocabulary.
+type (
+	Container     = runtime.Container
+	ContainerSpec = runtime.ContainerSpec
+	Mount         = runtime.Mount
+	ExecSpec      = runtime.ExecSpec
+	ImageConfig   = runtime.ImageConfig
+	BuildSpec     = runtime.BuildSpec
+	Event         = runtime.Event
+)
 
 // New connects to the engine named by DOCKER_HOST (default: the local
 // socket), negotiating the API version, and checks that it answers.
@@ -75,24 +92,6 @@ func wrap(err error) error {
 		return fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	return err
-}
-
-// Container is what Pitlane needs to know of a container.
-type Container struct {
-	ID      string
-	Name    string
-	Image   string
-	Labels  map[string]string
-	Running bool
-	// Status is Docker's state word: created, running, exited, ...
-	Status  string
-	Created time.Time
-	// Env is the container's configured environment (KEY=VALUE); only
-	// Inspect fills it.
-	Env []string
-	// ImageID is the ID of the image the container was made from; only
-	// Inspect fills it.
-	ImageID string
 }
 
 // List returns the containers (running or not) carrying all of the given

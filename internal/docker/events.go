@@ -7,14 +7,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 )
 
-// Event is a container life-cycle event.
-type Event struct {
-	// Action is Docker's word: create, start, die, stop, destroy, ...
-	Action string
-	ID     string
-	Labels map[string]string
-}
-
 // Events follows container events of containers carrying all the given
 // labels until ctx ends. The error channel receives at most one error.
 func (c *Client) Events(ctx context.Context, labels ...string) (<-chan Event, <-chan error) {

@@ -9,21 +9,6 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
-// ExecSpec is a process to run in a running container.
-type ExecSpec struct {
-	Cmd        []string
-	User       string
-	WorkingDir string
-	Env        []string
-	Tty        bool
-	Stdin      io.Reader
-	Stdout     io.Writer
-	Stderr     io.Writer
-	// Resize, if set, receives the exec ID's resize function once the
-	// process runs, for TTY sessions.
-	Resize func(resize func(width, height uint) error)
-}
-
 // Exec runs a process in a container and returns its exit code once it
 // ends and its output has been copied. Cancelling ctx abandons the process.
 func (c *Client) Exec(ctx context.Context, id string, spec ExecSpec) (int, error) {

@@ -30,14 +30,6 @@ func (c *Client) ImageExists(ctx context.Context, ref string) (bool, error) {
 	return false, wrap(err)
 }
 
-// ImageConfig is what Pitlane reads from an image.
-type ImageConfig struct {
-	ID     string
-	User   string
-	Env    []string
-	Labels map[string]string
-}
-
 // InspectImage returns an image's configuration.
 func (c *Client) InspectImage(ctx context.Context, ref string) (*ImageConfig, error) {
 	j, err := c.api.ImageInspect(ctx, ref)
@@ -59,25 +51,6 @@ func (c *Client) RemoveImage(ctx context.Context, ref string) error {
 		return nil
 	}
 	return wrap(err)
-}
-
-// BuildSpec describes an image build.
-type BuildSpec struct {
-	// Context is the build context folder on the host.
-	Context string
-	// Dockerfile is relative to Context (slash-separated) or absolute.
-	Dockerfile string
-	Args       map[string]string
-	Target     string
-	Tag        string
-	Labels     map[string]string
-	// NoCache, Pull, NetworkMode, ExtraHosts and ShmSize are the builder
-	// options a devcontainer.json may set in build.options.
-	NoCache     bool
-	Pull        bool
-	NetworkMode string
-	ExtraHosts  []string
-	ShmSize     int64
 }
 
 // outsideDockerfile is the name under which a Dockerfile that lives outside

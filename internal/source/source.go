@@ -7,9 +7,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -101,7 +104,7 @@ func (e *CloneError) Error() string {
 	if msg == "" {
 		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("git clone %s failed:\n%s", e.URL, msg)
+	return fmt.Sprintf("git clone %s failed:\n%s", Redact(e.URL), redactIn(msg, e.URL))
 }
 
 func (e *CloneError) Unwrap() error { return e.Err }
@@ -114,7 +117,7 @@ func Clone(ctx context.Context, url, branch, dest string, out func(string)) erro
 	if _, err := exec.LookPath("git"); err != nil {
 		return errors.New("git is not installed: install it (for example `apt-get install git`) to create workspaces from git URLs")
 	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".clone-")
@@ -122,7 +125,8 @@ func Clone(ctx context.Context, url, branch, dest string, out func(string)) erro
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	// MkdirTemp makes the folder private; a clone is as readable as any.
+	// MkdirTemp makes the folder private; the clone itself is as
+	// readable as any (its parent folder keeps other users out).
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
@@ -147,6 +151,7 @@ func Clone(ctx context.Context, url, branch, dest string, out func(string)) erro
 			if line == "" {
 				continue
 			}
+			line = redactIn(line, url)
 			if !strings.Contains(line, "%") && !strings.HasPrefix(line, "Cloning into") {
 				captured.WriteString(line + "\n")
 			}
@@ -165,10 +170,151 @@ func Clone(ctx context.Context, url, branch, dest string, out func(string)) erro
 		}
 		return &CloneError{URL: url, Output: captured.String(), Err: err}
 	}
+	if clean := withoutCredentials(url); clean != url {
+		// The clone keeps its remote without the credentials: git in
+		// the workspace asks for them the usual way instead.
+		set := exec.CommandContext(ctx, "git", "-C", tmp, "remote", "set-url", "origin", clean)
+		if b, err := set.CombinedOutput(); err != nil {
+			return fmt.Errorf("removing the credentials from the clone's remote: %v: %s", err, redactIn(string(b), url))
+		}
+		if out != nil {
+			out("the credentials in the URL were used for the clone and not kept")
+		}
+	}
 	if err := os.Rename(tmp, dest); err != nil {
 		return fmt.Errorf("moving the clone into place: %w", err)
 	}
 	return nil
+}
+
+// Redact returns a git URL fit to show and to store: the user information
+// of an http(s) URL, which often carries a token, becomes "***". Other URLs
+// and folders come back unchanged.
+func Redact(raw string) string {
+	clean := withoutCredentials(raw)
+	if clean == raw {
+		return raw
+	}
+	scheme, rest, _ := strings.Cut(clean, "://")
+	return scheme + "://***@" + rest
+}
+
+// withoutCredentials returns an http(s) URL without its user information.
+func withoutCredentials(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+// redactIn replaces the credentials of url wherever they appear in s.
+func redactIn(s, url string) string {
+	u, err := neturl.Parse(url)
+	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return s
+	}
+	s = strings.ReplaceAll(s, url, Redact(url))
+	if info := u.User.String(); info != "" {
+		s = strings.ReplaceAll(s, info+"@", "***@")
+	}
+	if p, ok := u.User.Password(); ok && p != "" {
+		s = strings.ReplaceAll(s, p, "***")
+	}
+	return s
+}
+
+// Work is what a clone holds that exists nowhere else: uncommitted
+// changes (untracked files included), stash entries, and commits that no
+// remote-tracking branch contains.
+type Work struct {
+	// Changes are `git status --porcelain` lines.
+	Changes []string
+	Stashes int
+	// Unpushed are `git log --oneline` lines, newest first.
+	Unpushed []string
+}
+
+// Empty reports whether nothing would be lost.
+func (w *Work) Empty() bool {
+	return len(w.Changes) == 0 && w.Stashes == 0 && len(w.Unpushed) == 0
+}
+
+// Summary says in a few words what would be lost ("2 uncommitted changes
+// and 1 commit on no remote").
+func (w *Work) Summary() string {
+	var parts []string
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	if n := len(w.Changes); n > 0 {
+		parts = append(parts, plural(n, "uncommitted change", "uncommitted changes"))
+	}
+	if w.Stashes > 0 {
+		parts = append(parts, plural(w.Stashes, "stash entry", "stash entries"))
+	}
+	if n := len(w.Unpushed); n > 0 {
+		parts = append(parts, plural(n, "commit on no remote", "commits on no remote"))
+	}
+	switch len(parts) {
+	case 0:
+		return "nothing"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// UnsavedWork inspects the clone in dir with git. A folder that git cannot
+// read as a repository is an error: the caller cannot tell what it holds.
+func UnsavedWork(ctx context.Context, dir string) (*Work, error) {
+	git := func(args ...string) (string, error) {
+		// The clone's files may belong to the container user's uid.
+		full := append([]string{"-c", "safe.directory=*", "-C", dir}, args...)
+		cmd := exec.CommandContext(ctx, "git", full...)
+		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("git %s in %s: %v: %s", args[0], dir, err, strings.TrimSpace(stderr.String()))
+		}
+		return string(out), nil
+	}
+	lines := func(s string) []string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.TrimSpace(l) != "" {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	w := &Work{}
+	st, err := git("status", "--porcelain", "--untracked-files=all")
+	if err != nil {
+		return nil, err
+	}
+	w.Changes = lines(st)
+	stash, err := git("stash", "list")
+	if err != nil {
+		return nil, err
+	}
+	w.Stashes = len(lines(stash))
+	// HEAD as well as every branch: a detached HEAD's commits count too.
+	// A repository with no commits has no HEAD to ask about.
+	if _, err := git("rev-parse", "--verify", "--quiet", "HEAD"); err == nil {
+		log, err := git("log", "--oneline", "HEAD", "--branches", "--not", "--remotes")
+		if err != nil {
+			return nil, err
+		}
+		w.Unpushed = lines(log)
+	}
+	return w, nil
 }
 
 // scanLinesCR splits on \n and on \r, so git's progress updates arrive as
@@ -181,4 +327,69 @@ func scanLinesCR(data []byte, atEOF bool) (int, []byte, error) {
 		return len(data), data, nil
 	}
 	return 0, nil, nil
+}
+
+// Fingerprint records the uncommitted files of the clone in dir: each
+// path `git status` reports, with a hash of its content ("" for a deleted
+// file). Work found later that matches the fingerprint was there already,
+// such as files a setup command generated.
+func Fingerprint(ctx context.Context, dir string) (map[string]string, error) {
+	cmd := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "-C", dir, "status", "--porcelain", "-z", "--untracked-files=all")
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git status in %s: %w", dir, err)
+	}
+	fp := map[string]string{}
+	entries := strings.Split(string(out), "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 {
+			continue
+		}
+		path := e[3:]
+		if e[0] == 'R' || e[0] == 'C' {
+			i++ // the entry after a rename is its old path
+		}
+		fp[path] = fileHash(filepath.Join(dir, path))
+	}
+	return fp, nil
+}
+
+// fileHash is the SHA-256 of a file's content, or "" when it cannot be
+// read (it was deleted).
+func fileHash(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Without drops the changes that match fp: what was there when fp was
+// taken and has not changed since.
+func (w *Work) Without(dir string, fp map[string]string) {
+	if len(fp) == 0 {
+		return
+	}
+	kept := w.Changes[:0]
+	for _, line := range w.Changes {
+		if len(line) > 3 {
+			path := line[3:]
+			if _, new, ok := strings.Cut(path, " -> "); ok {
+				path = new
+			}
+			path = strings.Trim(path, `"`)
+			if h, ok := fp[path]; ok && h == fileHash(filepath.Join(dir, path)) {
+				continue
+			}
+		}
+		kept = append(kept, line)
+	}
+	w.Changes = kept
 }

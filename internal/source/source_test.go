@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -101,5 +102,106 @@ func TestClone(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(bad))
 	if len(entries) != 0 {
 		t.Errorf("a failed clone left temporary folders: %v", entries)
+	}
+}
+
+// gitRepo makes a repository with one commit and a remote-tracking branch
+// for it, as a fresh clone has.
+func gitRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	run("init", "-q", "-b", "main")
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a\n"), 0o644)
+	run("add", ".")
+	run("commit", "-q", "-m", "first")
+	run("update-ref", "refs/remotes/origin/main", "HEAD")
+	return dir
+}
+
+func TestUnsavedWork(t *testing.T) {
+	ctx := context.Background()
+	dir := gitRepo(t)
+	w, err := UnsavedWork(ctx, dir)
+	if err != nil || !w.Empty() {
+		t.Fatalf("fresh clone: %+v, %v", w, err)
+	}
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("changed\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "new.txt"), []byte("new\n"), 0o644)
+	cmd := exec.Command("git", "-c", "user.name=t", "-c", "user.email=t@t", "stash", "push", "-q", "--", "a.txt")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("stash: %v %s", err, out)
+	}
+	os.WriteFile(filepath.Join(dir, "b.txt"), []byte("b\n"), 0o644)
+	for _, args := range [][]string{{"add", "b.txt"}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "local only"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	w, err = UnsavedWork(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Changes) != 1 || w.Changes[0] != "?? new.txt" || w.Stashes != 1 || len(w.Unpushed) != 1 || !strings.Contains(w.Unpushed[0], "local only") {
+		t.Fatalf("work = %+v", w)
+	}
+	if got := w.Summary(); got != "1 uncommitted change, 1 stash entry and 1 commit on no remote" {
+		t.Errorf("summary = %q", got)
+	}
+	if _, err := UnsavedWork(ctx, t.TempDir()); err == nil {
+		t.Error("a folder that is no repository gave no error")
+	}
+}
+
+// TestFingerprintForgivesGeneratedFiles: files present when the
+// fingerprint was taken do not count, until they change.
+func TestFingerprintForgivesGeneratedFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := gitRepo(t)
+	os.WriteFile(filepath.Join(dir, "generated.lock"), []byte("v1\n"), 0o644)
+	fp, err := Fingerprint(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := UnsavedWork(ctx, dir)
+	w.Without(dir, fp)
+	if !w.Empty() {
+		t.Fatalf("generated file counted: %+v", w)
+	}
+	os.WriteFile(filepath.Join(dir, "generated.lock"), []byte("v2, edited by hand\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("x\n"), 0o644)
+	w, _ = UnsavedWork(ctx, dir)
+	w.Without(dir, fp)
+	if len(w.Changes) != 2 {
+		t.Fatalf("changed and new files must count: %+v", w)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:tok3n@example.test/o/r.git": "https://***@example.test/o/r.git",
+		"https://ghp_abc@example.test/o/r.git":    "https://***@example.test/o/r.git",
+		"https://example.test/o/r.git":            "https://example.test/o/r.git",
+		"git@example.test:o/r.git":                "git@example.test:o/r.git",
+		"ssh://git@example.test/o/r.git":          "ssh://git@example.test/o/r.git",
+		"/home/me/src":                            "/home/me/src",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := redactIn("fatal: unable to access 'https://user:tok3n@example.test/o/r.git/': 403 (tok3n)", "https://user:tok3n@example.test/o/r.git"); strings.Contains(got, "tok3n") {
+		t.Errorf("redactIn left the token: %q", got)
 	}
 }

@@ -1,8 +1,8 @@
 // Package sshconfig manages how OpenSSH (and every IDE that uses it) finds
-// Pitlane workspaces: Pitlane's own ssh_config with one `Host *.pitlane`
-// block, its per-install keys, and a single Include line at the top of the
-// user's ~/.ssh/config that is added once and never disturbs the rest of
-// that file.
+// Pitlane workspaces: Pitlane's own ssh_config with one literal
+// `Host NAME.pitlane` block per workspace, its per-install keys, and a
+// single Include line at the top of the user's ~/.ssh/config that is added
+// once and never disturbs the rest of that file.
 package sshconfig
 
 import (
@@ -12,7 +12,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
+	"syscall"
 )
 
 // Domain is the pseudo top-level domain of workspace host names.
@@ -28,6 +32,10 @@ type Options struct {
 	// Binary is the absolute path of the pitlane executable that the
 	// ProxyCommand runs: the running executable.
 	Binary string
+	// Hosts are the workspace names to write blocks for. Nil keeps the
+	// names the file has now (see ReadHosts); names that are not DNS
+	// labels are never written.
+	Hosts []string
 }
 
 // DefaultConfigDir is $XDG_CONFIG_HOME/pitlane, or ~/.config/pitlane.
@@ -81,7 +89,10 @@ type Result struct {
 	UserConfig string
 	// Added is true when the Include line was added by this call.
 	Added bool
-	Keys  *Keys
+	// Replaced is the path of a stale Include of Pitlane's that this call
+	// replaced (it named an ssh_config that no longer exists).
+	Replaced string
+	Keys     *Keys
 }
 
 // WriteOwn creates the keys if needed and writes Pitlane's own ssh_config,
@@ -96,7 +107,11 @@ func WriteOwn(o Options) (string, *Keys, error) {
 		return "", nil, fmt.Errorf("preparing Pitlane's SSH keys in %s: %w", o.ConfigDir, err)
 	}
 	path := OwnConfigPath(o.ConfigDir)
-	if err := writeIfChanged(path, OwnConfig(o.Binary, keys), 0o644); err != nil {
+	hosts := o.Hosts
+	if hosts == nil {
+		hosts = ReadHosts(o.ConfigDir)
+	}
+	if err := writeIfChanged(path, OwnConfig(o.Binary, keys, hosts), 0o644); err != nil {
 		return "", nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return path, keys, nil
@@ -114,11 +129,11 @@ func Ensure(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	added, err := AddInclude(o.UserConfig, own)
+	added, replaced, err := addInclude(o.UserConfig, own)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{OwnConfig: own, UserConfig: o.UserConfig, Added: added, Keys: keys}, nil
+	return &Result{OwnConfig: own, UserConfig: o.UserConfig, Added: added, Replaced: replaced, Keys: keys}, nil
 }
 
 // Uninstall removes the Include line from the user's config and Pitlane's
@@ -140,21 +155,69 @@ func Uninstall(o Options) (bool, error) {
 	return removed, nil
 }
 
-// OwnConfig renders Pitlane's ssh_config.
-func OwnConfig(binary string, k *Keys) []byte {
+// OwnConfig renders Pitlane's ssh_config: one literal block per workspace.
+// There is no wildcard block and no %n or %h token: a host name never
+// reaches the ProxyCommand's shell (OpenSSH before 9.6 passed them
+// unchecked), and a second Pitlane config (another XDG_CONFIG_HOME)
+// included beside this one cannot shadow its hosts' keys.
+func OwnConfig(binary string, k *Keys, hosts []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("# Pitlane's SSH settings for workspaces, reached as NAME." + Domain + ".\n")
 	b.WriteString("# Written by pitlane; edits are overwritten. Remove with: pitlane ssh-config --uninstall\n")
-	b.WriteString("Host *." + Domain + "\n")
-	fmt.Fprintf(&b, "\tProxyCommand %s ssh --stdio %%n\n", escapePercent(shellQuote(binary)))
-	fmt.Fprintf(&b, "\tIdentityFile %s\n", configQuote(escapePercent(k.ClientKeyFile)))
-	b.WriteString("\tIdentitiesOnly yes\n")
-	fmt.Fprintf(&b, "\tUserKnownHostsFile %s\n", configQuote(escapePercent(k.KnownHostsFile)))
-	b.WriteString("\tStrictHostKeyChecking yes\n")
-	b.WriteString("\tCheckHostIP no\n")
-	b.WriteString("\tPasswordAuthentication no\n")
-	b.WriteString("\tKbdInteractiveAuthentication no\n")
+	names := validHosts(hosts)
+	if len(names) == 0 {
+		b.WriteString("# No workspaces yet.\n")
+	}
+	for _, name := range names {
+		host := name + "." + Domain
+		b.WriteString("\nHost " + host + "\n")
+		fmt.Fprintf(&b, "\tProxyCommand %s ssh --stdio %s\n", escapePercent(shellQuote(binary)), host)
+		fmt.Fprintf(&b, "\tIdentityFile %s\n", configQuote(escapePercent(k.ClientKeyFile)))
+		b.WriteString("\tIdentitiesOnly yes\n")
+		fmt.Fprintf(&b, "\tUserKnownHostsFile %s\n", configQuote(escapePercent(k.KnownHostsFile)))
+		b.WriteString("\tStrictHostKeyChecking yes\n")
+		b.WriteString("\tCheckHostIP no\n")
+		b.WriteString("\tPasswordAuthentication no\n")
+		b.WriteString("\tKbdInteractiveAuthentication no\n")
+		// Agent forwarding only on request (ssh -A, pitlane ssh -A).
+		b.WriteString("\tForwardAgent no\n")
+		// A laptop that slept finds its dead connections within a
+		// minute, so editors reconnect instead of hanging.
+		b.WriteString("\tServerAliveInterval 15\n")
+		b.WriteString("\tServerAliveCountMax 4\n")
+	}
 	return b.Bytes()
+}
+
+// hostRE matches a workspace name: a DNS label.
+var hostRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// validHosts returns the names that are DNS labels, sorted, once each.
+func validHosts(hosts []string) []string {
+	var out []string
+	for _, h := range hosts {
+		if hostRE.MatchString(h) && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ReadHosts returns the workspace names of the ssh_config in dir.
+func ReadHosts(dir string) []string {
+	b, err := os.ReadFile(OwnConfigPath(dir))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range splitLines(b) {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "Host" && strings.HasSuffix(f[1], "."+Domain) {
+			out = append(out, strings.TrimSuffix(f[1], "."+Domain))
+		}
+	}
+	return validHosts(out)
 }
 
 // shellQuote quotes s for /bin/sh, which runs the ProxyCommand.
@@ -185,18 +248,24 @@ func IncludeLine(own string) string { return "Include " + configQuote(own) }
 // isOurInclude reports whether line is an Include of exactly own, in any
 // of the spellings OpenSSH accepts (keyword case, '=' separator, quotes).
 func isOurInclude(line, own string) bool {
+	p, ok := includePath(line)
+	return ok && p == own
+}
+
+// includePath returns the single path of an Include line.
+func includePath(line string) (string, bool) {
 	t := strings.TrimSpace(line)
 	if len(t) < len("include") || !strings.EqualFold(t[:len("include")], "include") {
-		return false
+		return "", false
 	}
 	rest := t[len("include"):]
 	if rest == "" || !strings.ContainsRune(" \t=", rune(rest[0])) {
-		return false // "IncludeX": another keyword
+		return "", false // "IncludeX": another keyword
 	}
 	rest = strings.TrimSpace(rest)
 	rest = strings.TrimSpace(strings.TrimPrefix(rest, "="))
 	rest = strings.TrimSuffix(strings.TrimPrefix(rest, `"`), `"`)
-	return rest == own
+	return rest, true
 }
 
 // ErrChangedMeanwhile is returned when the user's config kept changing
@@ -210,18 +279,63 @@ var testHookBeforeRename func(path string)
 // AddInclude adds IncludeLine(own) at the top of the config at path unless
 // the file already includes own. It reports whether it changed the file.
 func AddInclude(path, own string) (bool, error) {
-	return editUserConfig(path, own, func(content []byte, nl string) ([]byte, bool) {
-		for _, line := range splitLines(content) {
+	added, _, err := addInclude(path, own)
+	return added, err
+}
+
+// addInclude is AddInclude that also removes a stale Include of Pitlane's:
+// one naming another Pitlane ssh_config that no longer exists (left by a
+// config folder that moved). It returns the path of the line it replaced.
+func addInclude(path, own string) (added bool, replaced string, err error) {
+	added, err = editUserConfig(path, own, func(content []byte, nl string) ([]byte, bool) {
+		replaced = ""
+		var rest []byte
+		has := false
+		for _, line := range splitLinesKeepEnds(content) {
 			if isOurInclude(line, own) {
-				return nil, false
+				has = true
 			}
+			if p := staleInclude(line, own); p != "" {
+				replaced = p
+				continue
+			}
+			rest = append(rest, line...)
 		}
-		out := []byte(IncludeLine(own) + nl)
-		if len(content) > 0 {
-			out = append(out, content...)
+		if has && replaced == "" {
+			return nil, false
 		}
-		return out, true
+		if has {
+			return rest, true
+		}
+		return append([]byte(IncludeLine(own)+nl), rest...), true
 	})
+	if err != nil {
+		return false, "", readOnlyHint(path, own, err)
+	}
+	return added, replaced, nil
+}
+
+// staleInclude returns the path of line when it is an Include of another
+// Pitlane ssh_config (a file named ssh_config in a folder named pitlane)
+// that does not exist any more; "" otherwise.
+func staleInclude(line, own string) string {
+	p, ok := includePath(line)
+	if !ok || p == own || filepath.Base(p) != "ssh_config" || filepath.Base(filepath.Dir(p)) != "pitlane" {
+		return ""
+	}
+	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return p
+}
+
+// readOnlyHint explains a user config Pitlane may not change, and what to
+// do instead.
+func readOnlyHint(path, own string, err error) error {
+	if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		return err
+	}
+	return fmt.Errorf("%w\n%s cannot be changed here (it is read-only, or a link to a read-only file): add the line %q to it yourself, or reach workspaces with `pitlane ssh NAME`, which needs no change to it", err, path, IncludeLine(own))
 }
 
 // RemoveInclude removes every Include line of own from the config at path,

@@ -292,6 +292,7 @@ func TestConcurrentEnsure(t *testing.T) {
 
 func TestOwnConfig(t *testing.T) {
 	e := newEnv(t)
+	e.opts.Hosts = []string{"web", "api", "api", "bad;name", "$(touch x)", "Evil", ""}
 	path, _, err := WriteOwn(e.opts)
 	if err != nil {
 		t.Fatal(err)
@@ -302,9 +303,9 @@ func TestOwnConfig(t *testing.T) {
 
 func TestOwnConfigQuotesOddPaths(t *testing.T) {
 	k := &Keys{ClientKeyFile: "/home/a b/100%/id", KnownHostsFile: "/k"}
-	got := string(OwnConfig("/opt/my apps/pit'lane", k))
+	got := string(OwnConfig("/opt/my apps/pit'lane", k, []string{"app"}))
 	for _, want := range []string{
-		`ProxyCommand '/opt/my apps/pit'\''lane' ssh --stdio %n`,
+		`ProxyCommand '/opt/my apps/pit'\''lane' ssh --stdio app.pitlane`,
 		`IdentityFile "/home/a b/100%%/id"`,
 	} {
 		if !strings.Contains(got, want) {
@@ -347,5 +348,111 @@ func TestKeysAreStable(t *testing.T) {
 	known, _ := os.ReadFile(a.KnownHostsFile)
 	if !strings.HasPrefix(string(known), "*.pitlane ssh-ed25519 ") {
 		t.Errorf("known_hosts = %q", known)
+	}
+}
+
+// TestHostsNeverReachAShell: only DNS labels become hosts, each with its
+// own literal block, and no token that OpenSSH expands from the command
+// line is ever written.
+func TestHostsNeverReachAShell(t *testing.T) {
+	k := &Keys{ClientKeyFile: "/k/id", KnownHostsFile: "/k/known"}
+	got := string(OwnConfig("/usr/bin/pitlane", k, []string{"ok-1", "a$(id)", "b`id`", "c;id", "d|id", "e f", "g.pitlane", "-x"}))
+	if strings.Contains(got, "%") {
+		t.Errorf("the config uses a %% token:\n%s", got)
+	}
+	var hosts []string
+	for _, line := range strings.Split(got, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "Host" {
+			hosts = append(hosts, strings.Join(f[1:], " "))
+		}
+	}
+	if len(hosts) != 1 || hosts[0] != "ok-1.pitlane" {
+		t.Errorf("hosts = %q, want only ok-1.pitlane", hosts)
+	}
+	for _, want := range []string{"ForwardAgent no", "ServerAliveInterval 15", "ServerAliveCountMax 4", "StrictHostKeyChecking yes"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("config lacks %q", want)
+		}
+	}
+}
+
+// TestReadHostsKeepsTheList: a write without a host list keeps the file's.
+func TestReadHostsKeepsTheList(t *testing.T) {
+	e := newEnv(t)
+	e.opts.Hosts = []string{"one", "two"}
+	if _, _, err := WriteOwn(e.opts); err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Hosts = nil
+	if _, _, err := WriteOwn(e.opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := ReadHosts(e.opts.ConfigDir); strings.Join(got, ",") != "one,two" {
+		t.Errorf("hosts = %q", got)
+	}
+}
+
+// TestStaleIncludeIsReplaced: an Include of a Pitlane ssh_config that no
+// longer exists (a moved config folder) gives way to the current one; a
+// live one of another config folder stays; every other byte stays.
+func TestStaleIncludeIsReplaced(t *testing.T) {
+	e := newEnv(t)
+	stale := filepath.Join(e.home, "old", "pitlane", "ssh_config")
+	live := filepath.Join(e.home, "other", "pitlane", "ssh_config")
+	writeFile(t, live, "# another Pitlane\n", 0o644)
+	user := "Include " + stale + "\r\nInclude " + live + "\r\nMatch host *.corp exec \"true\"\r\n  User me\r\nInclude ~/.ssh/config.d/*\r\n"
+	writeFile(t, e.opts.UserConfig, user, 0o600)
+	res, err := Ensure(e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Replaced != stale || !res.Added {
+		t.Errorf("result = %+v, want the stale include replaced", res)
+	}
+	got, _ := os.ReadFile(e.opts.UserConfig)
+	want := IncludeLine(OwnConfigPath(e.opts.ConfigDir)) + "\r\n" + strings.TrimPrefix(user, "Include "+stale+"\r\n")
+	if string(got) != want {
+		t.Errorf("user config =\n%q\nwant\n%q", got, want)
+	}
+	// Again: nothing to do.
+	if res, err := Ensure(e.opts); err != nil || res.Added || res.Replaced != "" {
+		t.Errorf("second Ensure = %+v, %v", res, err)
+	}
+}
+
+// TestReadOnlyUserConfigSaysWhatToDo: a ~/.ssh/config that is a link to a
+// read-only file is left alone, and the error names the line to add.
+func TestReadOnlyUserConfigSaysWhatToDo(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.home, "store")
+	target := filepath.Join(dir, "ssh-config")
+	writeFile(t, target, userEntries, 0o444)
+	if err := os.MkdirAll(filepath.Dir(e.opts.UserConfig), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, e.opts.UserConfig); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	_, err := Ensure(e.opts)
+	if os.Geteuid() == 0 {
+		// root is not stopped by permissions; the file must still be
+		// correct (and the link kept).
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi, _ := os.Lstat(e.opts.UserConfig); fi.Mode()&os.ModeSymlink == 0 {
+			t.Error("the symlink was replaced by a file")
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), IncludeLine(OwnConfigPath(e.opts.ConfigDir))) {
+		t.Fatalf("err = %v, want one naming the Include line", err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != userEntries {
+		t.Errorf("the read-only file changed: %q", got)
 	}
 }

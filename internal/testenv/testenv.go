@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -144,4 +145,117 @@ func RemoveInstance(tb testing.TB, d *docker.Client, instance string) {
 			}
 		}
 	})
+}
+
+// PrivateEngine is a Docker engine of a test's own, which the test may
+// stop, kill and restart without disturbing anything else on the machine.
+type PrivateEngine struct {
+	// Host is the engine's DOCKER_HOST value.
+	Host string
+	root string
+	cmd  *exec.Cmd
+	log  *os.File
+}
+
+// StartPrivateEngine starts a second dockerd with its own socket, data and
+// state folders (no network bridge of its own, no iptables changes) and
+// loads the given images into it from the main engine. It needs root and
+// dockerd; without them the test is skipped, unless
+// PITLANE_REQUIRE_DOCKER=1, when it fails.
+func StartPrivateEngine(t *testing.T, images ...string) *PrivateEngine {
+	t.Helper()
+	skip := func(format string, args ...any) {
+		if os.Getenv("PITLANE_REQUIRE_DOCKER") == "1" {
+			t.Fatalf(format, args...)
+		}
+		t.Skipf(format, args...)
+	}
+	if os.Geteuid() != 0 {
+		skip("a private Docker engine needs root")
+	}
+	if _, err := exec.LookPath("dockerd"); err != nil {
+		skip("a private Docker engine needs dockerd: %v", err)
+	}
+	// Unix socket paths are short: keep the root short too.
+	root, err := os.MkdirTemp("", "pe-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &PrivateEngine{Host: "unix://" + filepath.Join(root, "d.sock"), root: root}
+	t.Cleanup(func() {
+		e.Stop(t)
+		// Containers' leftovers below the data root may be busy mounts.
+		exec.Command("sh", "-c", "grep -o ' "+root+"[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l").Run()
+		os.RemoveAll(root)
+	})
+	e.Start(t)
+	for _, img := range images {
+		save := exec.Command("docker", "save", img)
+		load := exec.Command("docker", "-H", e.Host, "load", "-q")
+		pipe, err := save.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		load.Stdin = pipe
+		if err := save.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := load.CombinedOutput(); err != nil {
+			t.Fatalf("loading %s into the private engine: %v\n%s", img, err, out)
+		}
+		if err := save.Wait(); err != nil {
+			t.Fatalf("saving %s: %v", img, err)
+		}
+	}
+	return e
+}
+
+// Start starts (or restarts) the engine and waits until it answers.
+func (e *PrivateEngine) Start(t *testing.T) {
+	t.Helper()
+	log, err := os.OpenFile(filepath.Join(e.root, "dockerd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.log = log
+	e.cmd = exec.Command("dockerd",
+		"--host", e.Host,
+		"--data-root", filepath.Join(e.root, "data"),
+		"--exec-root", filepath.Join(e.root, "exec"),
+		"--pidfile", filepath.Join(e.root, "d.pid"),
+		"--bridge", "none", "--iptables=false", "--ip-masq=false",
+	)
+	e.cmd.Stdout, e.cmd.Stderr = log, log
+	if err := e.cmd.Start(); err != nil {
+		t.Fatalf("starting dockerd: %v", err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if exec.Command("docker", "-H", e.Host, "version").Run() == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(e.root, "dockerd.log"))
+			t.Fatalf("the private dockerd did not answer within a minute:\n%s", b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Stop stops the engine as a service manager would (SIGTERM, which stops
+// its containers), and waits for it to exit.
+func (e *PrivateEngine) Stop(t *testing.T) {
+	if e.cmd == nil || e.cmd.Process == nil {
+		return
+	}
+	e.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { e.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		e.cmd.Process.Kill()
+		<-done
+	}
+	e.cmd = nil
+	e.log.Close()
 }

@@ -80,8 +80,8 @@ func (m *Manager) ResolveConfig(ctx context.Context, src, configPath string) (*R
 	var metadata []*devcontainer.Config
 	imageUser := ""
 	if pl.build == nil && r.cfg.Image != "" {
-		if ok, err := m.d.ImageExists(ctx, r.cfg.Image); err == nil && ok {
-			if img, err := m.d.InspectImage(ctx, r.cfg.Image); err == nil {
+		if ok, err := m.rt.ImageExists(ctx, r.cfg.Image); err == nil && ok {
+			if img, err := m.rt.InspectImage(ctx, r.cfg.Image); err == nil {
 				out.ImageKnown, imageUser = true, img.User
 				if metadata, err = devcontainer.ParseMetadata(img.Labels[devcontainer.MetadataLabel]); err != nil {
 					warnings = append(warnings, "ignoring the image's metadata: "+err.Error())

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 	"github.com/pitlane/pitlane/internal/source"
 )
 
@@ -76,29 +76,50 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 }
 
 func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (_ *Workspace, kind ConfigKind, err error) {
-	if _, err := m.find(ctx, name); err == nil {
+	if c, err := m.find(ctx, name); err == nil {
+		// This process holds the lock: a working phase in the marker is
+		// one whose process died.
+		ws, mk := m.fromContainer(c), m.readMarker(name)
+		if (mk.working() && mk.Phase != phaseDeleting || mk.Phase == phaseError) && m.sameSource(ws, opts) {
+			// Like `devcontainer up`: the same create again finishes
+			// what an interrupted (or failed) setup left undone.
+			ws, err := m.resume(ctx, c, StartOptions{Progress: opts.Progress, Consent: opts.Consent})
+			return ws, decodeLabels(c.Labels).ConfigKind, err
+		}
 		return nil, "", fmt.Errorf("%w: a workspace named %s exists already: pick another name with --name, or remove it with `pitlane delete %s`", ErrNameTaken, name, name)
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, "", err
-	} else if c, ierr := m.d.Inspect(ctx, ContainerName(name)); ierr == nil {
+	} else if c, ierr := m.rt.Inspect(ctx, ContainerName(name)); ierr == nil {
 		return nil, "", fmt.Errorf("%w: a container named %s exists already (not one of this Pitlane's workspaces); pick another name with --name", ErrNameTaken, c.Name)
 	}
 
-	// No container exists and we hold the lock: anything in the data
-	// folder is left over from a create that died, and goes. A clone of
-	// a workspace that was complete (its container removed by hand) may
-	// hold the user's work: that is never removed silently.
+	// No container exists and we hold the lock: what the data folder
+	// holds is left over from a create or delete that died, and goes. A
+	// clone that may hold the user's work is never removed silently.
 	dir := m.wsDir(name)
-	if _, err := os.Stat(filepath.Join(dir, "src")); err == nil && m.readMarker(name).Phase != phaseCreating {
-		return nil, "", fmt.Errorf("%w: %s has no container but still has its clone in %s, perhaps with unsaved work; save what you need, then remove it with `pitlane delete %s`, or pick another name with --name", ErrNameTaken, name, filepath.Join(dir, "src"), name)
+	if clone := m.cloneDir(name); clone != "" {
+		switch mk := m.readMarker(name); mk.Phase {
+		case phaseDeleting:
+			// A delete the user asked for (and that checked the clone)
+			// died half-way: finishing it loses nothing new.
+		case phaseCreating:
+			// A create that died before its container existed: its
+			// clone is fresh, unless someone worked in it since.
+			if work, werr := source.UnsavedWork(ctx, clone); werr != nil || !work.Empty() {
+				return nil, "", m.orphanedClone(name, clone)
+			}
+		default:
+			return nil, "", m.orphanedClone(name, clone)
+		}
 	}
+	m.removeLeftovers(ctx, name)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := m.mkdirPrivate(dir); err != nil {
 		return nil, "", err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, "", err
@@ -106,17 +127,11 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 	p := newLogProgress(logf, opts.Progress)
 	defer p.Close()
 
-	var containerID string
 	defer func() {
 		if err == nil || errors.Is(err, ErrHookFailed) {
 			return
 		}
-		// Roll back on a fresh context: the caller's may be cancelled.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if containerID != "" {
-			_ = m.d.Remove(cctx, containerID)
-		}
+		// Roll back: setup has removed any container it made.
 		p.Close()
 		os.RemoveAll(dir)
 	}()
@@ -124,11 +139,12 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		return nil, "", err
 	}
 
-	// Source.
-	src := Source{URL: opts.Source, Ref: opts.Branch}
+	// Source. The URL is kept and shown without credentials; only git's
+	// own command line sees them.
+	src := Source{URL: source.Redact(opts.Source), Ref: opts.Branch}
 	var local string
 	if source.IsGitURL(opts.Source) {
-		p.Step("Cloning " + opts.Source)
+		p.Step("Cloning " + src.URL)
 		local = filepath.Join(dir, "src", source.BaseName(opts.Source))
 		if err := source.Clone(ctx, opts.Source, opts.Branch, local, p.Output); err != nil {
 			return nil, "", inStep("source", fmt.Errorf("%w: %w", ErrSourceInvalid, err))
@@ -144,7 +160,51 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		src = Source{URL: local, Local: true}
 	}
 
-	return m.setup(ctx, name, src, local, opts.ConfigPath, p, &containerID)
+	return m.setup(ctx, name, src, local, opts.ConfigPath, opts.Consent, p)
+}
+
+// orphanedClone is the error for a clone left without its container.
+func (m *Manager) orphanedClone(name, clone string) error {
+	return fmt.Errorf("%w: %s has no container but still has its clone in %s, perhaps with unsaved work; save what you need, then remove it with `pitlane delete %s`, or pick another name with --name", ErrNameTaken, name, clone, name)
+}
+
+// cloneDir is the clone of a git source in a workspace's data folder, or
+// "" when there is none (a half-made clone does not count).
+func (m *Manager) cloneDir(name string) string {
+	entries, err := os.ReadDir(filepath.Join(m.wsDir(name), "src"))
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			return filepath.Join(m.wsDir(name), "src", e.Name())
+		}
+	}
+	return ""
+}
+
+// sameSource reports whether opts asks for the workspace's own source
+// (and, if it names one, its configuration).
+func (m *Manager) sameSource(ws *Workspace, opts CreateOptions) bool {
+	if opts.ConfigPath != "" && opts.ConfigPath != ws.ConfigPath {
+		return false
+	}
+	if source.IsGitURL(opts.Source) {
+		return !ws.Source.Local && source.Redact(opts.Source) == ws.Source.URL && opts.Branch == ws.Source.Ref
+	}
+	local, err := source.LocalFolder(opts.Source)
+	return err == nil && ws.Source.Local && local == ws.Source.URL && opts.Branch == ""
+}
+
+// removeLeftovers removes the image Pitlane built for a workspace that has
+// no container (its create or delete died), if this instance built it and
+// nothing uses it.
+func (m *Manager) removeLeftovers(ctx context.Context, name string) {
+	img, err := m.rt.InspectImage(ctx, ownTag(name))
+	if err != nil || img.Labels[LabelWorkspace] != name || img.Labels[LabelInstance] != m.opts.Instance {
+		return
+	}
+	_ = m.rt.RemoveImage(ctx, ownTag(name))
 }
 
 // plan is a resolved configuration, ready to become a container.
@@ -216,13 +276,16 @@ func (m *Manager) readConfig(local, configPath, genDir string, p Progress) (*pla
 // its run arguments checked: everything known before any image exists.
 type resolved struct {
 	*plan
-	cfg       *devcontainer.Config
+	cfg *devcontainer.Config
+	// record is cfg with ${localEnv:...} left as written: the form that is
+	// stored in labels, which every user of the engine can read.
+	record    *devcontainer.Config
 	folder    string
 	configDir string
 	runArgs   *devcontainer.RunArgs
 	buildOpts *devcontainer.BuildOptions
 	features  []*devcontainer.Feature
-	mount     docker.Mount
+	mount     runtime.Mount
 }
 
 // resolve substitutes the host-side variables and checks everything that
@@ -244,6 +307,10 @@ func (m *Manager) resolve(ctx context.Context, name, local string, pl *plan, log
 	if err != nil {
 		return nil, err
 	}
+	vars.KeepLocalEnv = true
+	if r.record, err = vars.SubstituteConfig(pl.cfg); err != nil {
+		return nil, err
+	}
 	r.cfg, r.folder = cfg, folder
 	if pl.build != nil && cfg.Build != nil && cfg.Build.Args != nil {
 		pl.build.Args = cfg.Build.Args
@@ -256,7 +323,7 @@ func (m *Manager) resolve(ctx context.Context, name, local string, pl *plan, log
 			return nil, err
 		}
 	}
-	r.mount = docker.Mount{Type: "bind", Source: local, Target: folder}
+	r.mount = runtime.Mount{Type: "bind", Source: local, Target: folder}
 	if cfg.WorkspaceMount != "" {
 		if r.mount, err = parseMount(cfg.WorkspaceMount); err != nil {
 			return nil, fmt.Errorf("workspaceMount: %w", err)
@@ -292,241 +359,21 @@ func (m *Manager) featureFetcher(log func(string)) *devcontainer.FeatureFetcher 
 }
 
 // toDockerMount converts an entry of "mounts".
-func toDockerMount(mt devcontainer.Mount) (docker.Mount, error) {
+func toDockerMount(mt devcontainer.Mount) (runtime.Mount, error) {
 	if mt.Spec != "" {
 		return parseMount(mt.Spec)
 	}
 	if mt.Target == "" {
-		return docker.Mount{}, fmt.Errorf("a mount object needs a target")
+		return runtime.Mount{}, fmt.Errorf("a mount object needs a target")
 	}
 	t := mt.Type
 	if t == "" {
 		t = "volume"
 	}
 	if t != "bind" && t != "volume" {
-		return docker.Mount{}, fmt.Errorf("mount type %q is not supported (use bind or volume)", t)
+		return runtime.Mount{}, fmt.Errorf("mount type %q is not supported (use bind or volume)", t)
 	}
-	return docker.Mount{Type: t, Source: mt.Source, Target: mt.Target}, nil
-}
-
-// setup turns a fetched source into a running, set-up container.
-func (m *Manager) setup(ctx context.Context, name string, src Source, local, configPath string, p *logProgress, containerID *string) (*Workspace, ConfigKind, error) {
-	p.Step("Reading configuration")
-	pl, err := m.readConfig(local, configPath, m.DetectedDir(name), p)
-	if err != nil {
-		return nil, "", inStep("config", err)
-	}
-	kind := pl.kind
-	if pl.configPath != "" {
-		p.Output("using " + pl.configPath)
-	}
-	r, err := m.resolve(ctx, name, local, pl, p.Output)
-	if err != nil {
-		return nil, kind, inStep("config", configErr(pl, err))
-	}
-	cfg, folder := r.cfg, r.folder
-	if err := runInitialize(ctx, cfg, local, p); err != nil {
-		return nil, kind, inStep("initialize", err)
-	}
-
-	// Image.
-	image := cfg.Image
-	builtImage := ""
-	if pl.build != nil {
-		builtImage = "pitlane-" + name + ":latest"
-		image = builtImage
-		p.Step("Building image")
-		bs := docker.BuildSpec{
-			Context: pl.build.Context, Dockerfile: pl.build.Dockerfile, Args: pl.build.Args, Target: pl.build.Target,
-			Tag: builtImage, Labels: map[string]string{LabelWorkspace: name, LabelInstance: m.opts.Instance},
-		}
-		if o := r.buildOpts; o != nil {
-			for k, v := range o.Args {
-				if bs.Args == nil {
-					bs.Args = map[string]string{}
-				}
-				bs.Args[k] = v
-			}
-			for k, v := range o.Labels {
-				bs.Labels[k] = v
-			}
-			if o.Target != "" {
-				bs.Target = o.Target
-			}
-			bs.NoCache, bs.Pull, bs.NetworkMode, bs.ExtraHosts, bs.ShmSize = o.NoCache, o.Pull, o.Network, o.AddHost, o.ShmSize
-		}
-		if err := m.d.Build(ctx, bs, p.Output); err != nil {
-			return nil, kind, inStep("build", m.engineErr(err))
-		}
-	} else {
-		ok, err := m.d.ImageExists(ctx, image)
-		if err != nil {
-			return nil, kind, inStep("build", m.engineErr(err))
-		}
-		if !ok {
-			p.Step("Pulling " + image)
-			if err := m.d.Pull(ctx, image, p.Output); err != nil {
-				if image == m.opts.DefaultImage && ctx.Err() == nil {
-					err = fmt.Errorf("%w\nthe default image %s is built locally, not pulled: run `make base-image` in Pitlane's source tree, or give the source a devcontainer.json that names an image", err, image)
-				}
-				return nil, kind, inStep("build", m.engineErr(err))
-			}
-		}
-	}
-	img, err := m.d.InspectImage(ctx, image)
-	if err != nil {
-		return nil, kind, inStep("build", m.engineErr(err))
-	}
-	metadata, err := devcontainer.ParseMetadata(img.Labels[devcontainer.MetadataLabel])
-	if err != nil {
-		p.Output("ignoring the image's metadata: " + err.Error())
-		metadata = nil
-	}
-	tag := "pitlane-" + name + ":latest"
-	if len(r.features) > 0 {
-		pre := devcontainer.Merge(cfg, metadata)
-		if err := m.buildFeatures(ctx, name, image, img, pre, r.features, tag, p); err != nil {
-			return nil, kind, inStep("build", err)
-		}
-		image, builtImage = tag, tag
-		if img, err = m.d.InspectImage(ctx, image); err != nil {
-			return nil, kind, inStep("build", m.engineErr(err))
-		}
-		if metadata, err = devcontainer.ParseMetadata(img.Labels[devcontainer.MetadataLabel]); err != nil {
-			return nil, kind, inStep("build", err)
-		}
-	}
-	merged := devcontainer.Merge(cfg, metadata)
-	remoteUser := firstNonEmpty(merged.RemoteUser, merged.ContainerUser, img.User, "root")
-	if uid, gid, ok := m.wantUIDUpdate(merged, remoteUser); ok {
-		if err := m.buildUIDUpdate(ctx, name, image, img.User, remoteUser, uid, gid, tag, p); err != nil {
-			return nil, kind, inStep("build", err)
-		}
-		image, builtImage = tag, tag
-	}
-	for _, w := range m.hostWarnings(ctx, merged.HostRequirements) {
-		p.Output("warning: " + w)
-	}
-
-	ws := &Workspace{
-		Name: name, State: StateCreating, Source: src, Image: image, ConfigKind: kind, ConfigPath: pl.configPath,
-		LocalFolder: local, Folder: folder, RemoteUser: remoteUser, SSHHost: name + "." + SSHDomain,
-		CreatedAt: time.Now().UTC().Truncate(time.Second), Ports: merged.AllPorts(),
-	}
-	if pl.image != "" && builtImage == "" {
-		ws.Image = pl.image
-	}
-	env := map[string]string{}
-	for k, v := range merged.ContainerEnv {
-		env[k] = v
-	}
-	for _, kv := range r.runArgs.Env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			if v, ok = os.LookupEnv(k); !ok {
-				continue
-			}
-		}
-		env[k] = v
-	}
-	spec := docker.ContainerSpec{
-		Name:        ContainerName(name),
-		Image:       image,
-		Env:         envList(env),
-		User:        merged.ContainerUser,
-		Labels:      encodeLabels(record{ws: ws, instance: m.opts.Instance, builtImage: builtImage, configHash: pl.configHash, config: merged}),
-		Mounts:      []docker.Mount{r.mount},
-		Privileged:  (merged.Privileged != nil && *merged.Privileged) || r.runArgs.Privileged,
-		Init:        (merged.Init != nil && *merged.Init) || r.runArgs.Init,
-		CapAdd:      unionStrings(merged.CapAdd, r.runArgs.CapAdd),
-		SecurityOpt: unionStrings(merged.SecurityOpt, r.runArgs.SecurityOpt),
-		NetworkMode: r.runArgs.Network,
-		ExtraHosts:  r.runArgs.AddHost,
-		Devices:     r.runArgs.Devices,
-		ShmSize:     r.runArgs.ShmSize,
-	}
-	for _, l := range r.runArgs.Labels {
-		k, v, _ := strings.Cut(l, "=")
-		if !strings.HasPrefix(k, "dev.pitlane.") {
-			spec.Labels[k] = v
-		}
-	}
-	for _, mt := range merged.Mounts {
-		dm, err := toDockerMount(mt)
-		if err != nil {
-			return nil, kind, inStep("config", fmt.Errorf("mounts: %w", err))
-		}
-		if dm.Type == "bind" && dm.Source != "" {
-			if err := os.MkdirAll(dm.Source, 0o755); err != nil {
-				return nil, kind, inStep("config", fmt.Errorf("mounts: creating %s: %w", dm.Source, err))
-			}
-		}
-		spec.Mounts = append(spec.Mounts, dm)
-	}
-	if merged.OverrideCommand == nil || *merged.OverrideCommand {
-		spec.Entrypoint = keepAlive[:1]
-		spec.Cmd = keepAlive[1:]
-		if len(merged.Entrypoints) > 0 {
-			spec.Cmd = []string{"-c", strings.Join(merged.Entrypoints, "\n") + "\n" + keepAlive[2]}
-		}
-	} else if len(merged.Entrypoints) > 0 {
-		p.Output("warning: overrideCommand is false, so the features' entrypoints do not run")
-	}
-
-	p.Step("Creating container")
-	id, err := m.d.Create(ctx, spec)
-	if err != nil {
-		if errors.Is(err, docker.ErrConflict) {
-			return nil, kind, inStep("container", fmt.Errorf("%w: another process created a container named %s meanwhile", ErrNameTaken, spec.Name))
-		}
-		return nil, kind, inStep("container", m.engineErr(err))
-	}
-	*containerID = id
-	ws.ContainerID = id
-	if err := m.d.Start(ctx, id); err != nil {
-		return nil, kind, inStep("container", m.engineErr(err))
-	}
-
-	fail := func(err error) (*Workspace, ConfigKind, error) {
-		if ctx.Err() != nil {
-			return nil, kind, ctx.Err()
-		}
-		ws.State, ws.LastError = StateError, err.Error()
-		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
-		return ws, kind, inStep("hooks", err)
-	}
-	c, err := m.d.Inspect(ctx, id)
-	if err != nil {
-		return nil, kind, inStep("container", m.engineErr(err))
-	}
-	merged = containerResolve(merged, c.Env)
-	// The profile patch needs root: it shares the probe's exec when the
-	// remote user is root, and costs an exec of its own otherwise.
-	prelude := ""
-	if isRoot(ws.RemoteUser) {
-		prelude = profilePatch
-	} else {
-		m.patchProfile(ctx, id)
-	}
-	henv, err := m.remoteEnvAfter(ctx, ws, c.Env, merged, prelude)
-	if err != nil {
-		return fail(fmt.Errorf("%w: %v", ErrHookFailed, err))
-	}
-	waitFor := firstNonEmpty(merged.WaitFor, devcontainer.PhaseUpdateContent)
-	for _, phase := range []string{devcontainer.PhaseOnCreate, devcontainer.PhaseUpdateContent, devcontainer.PhasePostCreate, devcontainer.PhasePostStart, devcontainer.PhasePostAttach} {
-		if err := m.runPhase(ctx, ws, merged, phase, henv, p); err != nil {
-			return fail(err)
-		}
-		if phase == waitFor && len(merged.Hooks(phase)) > 0 && phase != devcontainer.PhasePostAttach {
-			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")
-		}
-	}
-	if err := m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseReady, "" }); err != nil {
-		return nil, kind, err
-	}
-	p.Step("")
-	ws.State = StateRunning
-	return ws, kind, nil
+	return runtime.Mount{Type: t, Source: mt.Source, Target: mt.Target}, nil
 }
 
 // patchProfile makes /etc/profile keep a PATH the container already has
@@ -534,7 +381,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 // PATH changes (as other dev container tools do). A missing file or a
 // failure changes nothing.
 func (m *Manager) patchProfile(ctx context.Context, id string) {
-	_, _ = m.d.Exec(ctx, id, docker.ExecSpec{User: "root", Cmd: []string{"/bin/sh", "-c", profilePatch}})
+	_, _ = m.rt.Exec(ctx, id, runtime.ExecSpec{User: "root", Cmd: []string{"/bin/sh", "-c", profilePatch}})
 }
 
 const profilePatch = `[ -f /etc/profile ] && sed -i -E 's/((^|\s)PATH=)([^\$]*)$/\1${PATH:-\3}/g' /etc/profile || true`
@@ -570,8 +417,8 @@ func unionStrings(a, b []string) []string {
 
 // parseMount reads the devcontainer string mount syntax
 // (type=bind,source=...,target=...).
-func parseMount(s string) (docker.Mount, error) {
-	m := docker.Mount{Type: "bind"}
+func parseMount(s string) (runtime.Mount, error) {
+	m := runtime.Mount{Type: "bind"}
 	for _, part := range strings.Split(s, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {

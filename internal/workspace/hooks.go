@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
 // runPhase runs the lifecycle commands of one phase in the container, one
@@ -29,7 +29,7 @@ func (m *Manager) runPhase(ctx context.Context, ws *Workspace, cfg *devcontainer
 		p.Step(title)
 		run := func(e devcontainer.Entry, out func(string)) error {
 			lw := newLineWriter(out)
-			code, err := m.d.Exec(ctx, ws.ContainerID, docker.ExecSpec{
+			code, err := m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{
 				Cmd: e.Argv, User: ws.RemoteUser, WorkingDir: ws.Folder, Env: env, Stdout: lw, Stderr: lw,
 			})
 			lw.Flush()
@@ -133,7 +133,7 @@ func (m *Manager) probeEnv(ctx context.Context, id, user, mode, prelude string) 
 	}
 	if mode == "none" {
 		if prelude != "" {
-			_, _ = m.d.Exec(ctx, id, docker.ExecSpec{Cmd: []string{"/bin/sh", "-c", prelude}, User: user})
+			_, _ = m.rt.Exec(ctx, id, runtime.ExecSpec{Cmd: []string{"/bin/sh", "-c", prelude}, User: user})
 		}
 		return nil, nil
 	}
@@ -148,7 +148,7 @@ exec "$s" ` + flags + ` 'printf %s ` + probeMark + `; cat /proc/self/environ; pr
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	_, err := m.d.Exec(pctx, id, docker.ExecSpec{
+	_, err := m.rt.Exec(pctx, id, runtime.ExecSpec{
 		Cmd:    []string{"/bin/sh", "-c", script},
 		User:   user,
 		Stdout: &out,
@@ -181,9 +181,8 @@ func (m *Manager) saveUserEnv(name, id string, env map[string]string) {
 		Container string            `json:"container"`
 		Env       map[string]string `json:"env"`
 	}{id, env})
-	if err == nil {
-		_ = os.MkdirAll(m.wsDir(name), 0o755)
-		_ = writeFileAtomic(m.userEnvPath(name), b, 0o644)
+	if err == nil && m.mkdirPrivate(m.wsDir(name)) == nil {
+		_ = writeFileAtomic(m.userEnvPath(name), b, 0o600)
 	}
 }
 
@@ -200,16 +199,17 @@ func (m *Manager) loadUserEnv(name, id string) (map[string]string, bool) {
 }
 
 // remoteEnv is the environment of hooks and exec: the probed shell
-// environment, then remoteEnv (with ${containerEnv:...} resolved against
-// the container's environment). It probes once per container and keeps
-// the result.
-func (m *Manager) remoteEnv(ctx context.Context, ws *Workspace, containerEnv []string, cfg *devcontainer.Config) ([]string, error) {
-	return m.remoteEnvAfter(ctx, ws, containerEnv, cfg, "")
+// environment, the container variables taken from the host (hostEnv),
+// then remoteEnv (with ${containerEnv:...} resolved against the
+// container's environment). It probes once per container and keeps the
+// result.
+func (m *Manager) remoteEnv(ctx context.Context, ws *Workspace, containerEnv []string, cfg *devcontainer.Config, hostEnv map[string]string) ([]string, error) {
+	return m.remoteEnvAfter(ctx, ws, containerEnv, cfg, hostEnv, "")
 }
 
 // remoteEnvAfter is remoteEnv with prelude run (as the remote user) in the
 // probing process, if a probe is needed.
-func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEnv []string, cfg *devcontainer.Config, prelude string) ([]string, error) {
+func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEnv []string, cfg *devcontainer.Config, hostEnv map[string]string, prelude string) ([]string, error) {
 	probed, ok := m.loadUserEnv(ws.Name, ws.ContainerID)
 	if !ok {
 		var err error
@@ -223,7 +223,11 @@ func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEn
 	for k, v := range probed {
 		env[k] = v
 	}
-	vars := devcontainer.Vars{ContainerEnv: devcontainer.EnvMap(containerEnv), ContainerOnly: true}
+	cenv := devcontainer.EnvMap(containerEnv)
+	for k, v := range hostEnv {
+		env[k], cenv[k] = v, v
+	}
+	vars := devcontainer.Vars{ContainerEnv: cenv, ContainerOnly: true}
 	for k, v := range cfg.RemoteEnv {
 		env[k] = vars.Substitute(v)
 	}

@@ -6,17 +6,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
+	goruntime "runtime"
 	"strconv"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
 // buildFeatures builds tag from base with the features installed, in
 // order, and records their metadata in the image's devcontainer.metadata
 // label after the base image's own.
-func (m *Manager) buildFeatures(ctx context.Context, name, base string, img *docker.ImageConfig, cfg *devcontainer.Config, fs []*devcontainer.Feature, tag string, p Progress) error {
+func (m *Manager) buildFeatures(ctx context.Context, name, base string, img *runtime.ImageConfig, cfg *devcontainer.Config, fs []*devcontainer.Feature, tag string, p Progress) error {
 	p.Step("Installing features")
 	dir, err := os.MkdirTemp("", "pitlane-features-")
 	if err != nil {
@@ -40,7 +40,7 @@ func (m *Manager) buildFeatures(ctx context.Context, name, base string, img *doc
 	if err != nil {
 		return err
 	}
-	err = m.d.Build(ctx, docker.BuildSpec{
+	err = m.rt.Build(ctx, runtime.BuildSpec{
 		Context: dir, Dockerfile: "Dockerfile", Tag: tag,
 		Labels: map[string]string{LabelWorkspace: name, LabelInstance: m.opts.Instance, devcontainer.MetadataLabel: string(label)},
 	}, p.Output)
@@ -65,7 +65,7 @@ func (m *Manager) wantUIDUpdate(cfg *devcontainer.Config, remoteUser string) (ui
 	if cfg.UpdateRemoteUserUID != nil && !*cfg.UpdateRemoteUserUID {
 		return 0, 0, false
 	}
-	if runtime.GOOS != "linux" && m.opts.HostIDs == nil {
+	if goruntime.GOOS != "linux" && m.opts.HostIDs == nil {
 		return 0, 0, false
 	}
 	uid, gid = m.hostIDs()
@@ -86,7 +86,7 @@ func (m *Manager) buildUIDUpdate(ctx context.Context, name, base, imageUser, use
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(devcontainer.UpdateUIDDockerfile), 0o644); err != nil {
 		return err
 	}
-	err = m.d.Build(ctx, docker.BuildSpec{
+	err = m.rt.Build(ctx, runtime.BuildSpec{
 		Context: dir, Dockerfile: "Dockerfile", Tag: tag,
 		Args: map[string]string{
 			"BASE": base, "REMOTE_USER": user, "NEW_UID": strconv.Itoa(uid), "NEW_GID": strconv.Itoa(gid),
@@ -110,7 +110,7 @@ func (m *Manager) hostWarnings(ctx context.Context, req *devcontainer.HostRequir
 	if req == nil {
 		return nil
 	}
-	hi, ok := m.d.(hostInfo)
+	hi, ok := m.rt.(hostInfo)
 	if !ok {
 		return nil
 	}

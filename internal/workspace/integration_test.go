@@ -137,7 +137,7 @@ func TestCreateLocalFolderLifecycle(t *testing.T) {
 	if ws, err := m.Stop(ctx, name); err != nil || ws.State != workspace.StateStopped {
 		t.Fatalf("Stop = %+v, %v", ws, err)
 	}
-	if _, err := m.Start(ctx, name, nil); err != nil {
+	if _, err := m.Start(ctx, name, workspace.StartOptions{}); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	if out, _ := execOut(t, m, name, "cat", "/tmp/hooks"); out != "on-create\npost-create\npost-start\npost-start\n" {
@@ -148,7 +148,7 @@ func TestCreateLocalFolderLifecycle(t *testing.T) {
 	}
 
 	// Delete leaves nothing: no container, no data.
-	if err := m.Delete(ctx, name); err != nil {
+	if err := m.Delete(ctx, name, workspace.DeleteOptions{}); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	if cs, _ := d.List(ctx, "dev.pitlane.workspace="+name); len(cs) != 0 {
@@ -204,7 +204,7 @@ func TestCreateFromGitWithDockerfile(t *testing.T) {
 	if ok, _ := d.ImageExists(ctx, img); !ok {
 		t.Errorf("built image %s missing", img)
 	}
-	if err := m.Delete(ctx, name); err != nil {
+	if err := m.Delete(ctx, name, workspace.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := d.ImageExists(ctx, img); ok {
@@ -381,7 +381,7 @@ func TestWatchSeesOtherManagers(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("stopped", func(ev workspace.Event) bool { return ev.Kind == workspace.EventStopped })
-	if err := other.Delete(ctx, name); err != nil {
+	if err := other.Delete(ctx, name, workspace.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("deleted", func(ev workspace.Event) bool { return ev.Kind == workspace.EventDeleted })
@@ -402,7 +402,7 @@ func TestRebuild(t *testing.T) {
 	execOut(t, m, name, "touch", "/tmp/only-in-first")
 
 	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN echo v2 > /version\n"), 0o644)
-	second, err := m.Rebuild(ctx, name, nil)
+	second, err := m.Rebuild(ctx, name, workspace.RebuildOptions{})
 	if err != nil {
 		t.Fatalf("Rebuild: %v", err)
 	}
@@ -419,7 +419,7 @@ func TestRebuild(t *testing.T) {
 	// A rebuild that cannot build leaves the workspace as it was.
 	os.WriteFile(filepath.Join(src, ".devcontainer", "Dockerfile"), []byte("FROM pitlane/base:bookworm\nRUN echo broken && false\n"), 0o644)
 	execOut(t, m, name, "touch", "/tmp/kept")
-	_, err = m.Rebuild(ctx, name, nil)
+	_, err = m.Rebuild(ctx, name, workspace.RebuildOptions{})
 	if err == nil || !strings.Contains(err.Error(), "as it was") {
 		t.Fatalf("broken rebuild: %v", err)
 	}
@@ -489,7 +489,17 @@ func TestCreateKeepsOrphanedClone(t *testing.T) {
 	if b, err := os.ReadFile(work); err != nil || string(b) != "precious" {
 		t.Fatalf("the user's work was lost: %v", err)
 	}
-	if err := m.Delete(ctx, name); err != nil {
+	// Without its container the clone still counts: delete refuses to
+	// lose the work until told to.
+	err = m.Delete(ctx, name, workspace.DeleteOptions{})
+	var uw *workspace.UnsavedWorkError
+	if !errors.As(err, &uw) || len(uw.Work.Changes) != 1 || !strings.Contains(uw.Work.Changes[0], "unsaved.txt") {
+		t.Fatalf("delete of a clone with unsaved work: %v", err)
+	}
+	if b, err := os.ReadFile(work); err != nil || string(b) != "precious" {
+		t.Fatalf("the user's work was lost: %v", err)
+	}
+	if err := m.Delete(ctx, name, workspace.DeleteOptions{DiscardChanges: true}); err != nil {
 		t.Fatalf("delete of the orphaned data: %v", err)
 	}
 	if _, err := m.Create(ctx, workspace.CreateOptions{Source: "file://" + repo, Name: name}); err != nil {

@@ -40,31 +40,29 @@ type record struct {
 	config     *devcontainer.Config
 }
 
+// encodeLabels returns the labels of a workspace container. Every label
+// Pitlane reads is set, empty when it has no value: a container inherits
+// its image's labels, and an image must not be able to speak for Pitlane
+// (say, naming another image as the one to remove with the workspace).
 func encodeLabels(r record) map[string]string {
 	ws := r.ws
 	l := map[string]string{
 		LabelWorkspace:   ws.Name,
 		LabelInstance:    r.instance,
 		LabelSource:      ws.Source.URL,
+		LabelRef:         ws.Source.Ref,
 		LabelLocal:       strconv.FormatBool(ws.Source.Local),
 		LabelLocalFolder: ws.LocalFolder,
 		LabelFolder:      ws.Folder,
 		LabelRemoteUser:  ws.RemoteUser,
 		LabelImage:       ws.Image,
+		LabelBuiltImage:  r.builtImage,
 		LabelConfigKind:  string(ws.ConfigKind),
+		LabelConfigPath:  ws.ConfigPath,
+		LabelConfigHash:  r.configHash,
+		LabelConfig:      "",
+		LabelPorts:       "",
 		LabelCreated:     ws.CreatedAt.UTC().Format(time.RFC3339),
-	}
-	if ws.Source.Ref != "" {
-		l[LabelRef] = ws.Source.Ref
-	}
-	if ws.ConfigPath != "" {
-		l[LabelConfigPath] = ws.ConfigPath
-	}
-	if r.builtImage != "" {
-		l[LabelBuiltImage] = r.builtImage
-	}
-	if r.configHash != "" {
-		l[LabelConfigHash] = r.configHash
 	}
 	if r.config != nil {
 		if b, err := json.Marshal(r.config); err == nil {
@@ -104,8 +102,8 @@ func decodeLabels(l map[string]string) *Workspace {
 	return ws
 }
 
-// decodeConfig returns the resolved config stored on a container, or an
-// empty one.
+// decodeConfig returns the config stored on a container (with
+// ${localEnv:...} as written), or an empty one.
 func decodeConfig(l map[string]string) *devcontainer.Config {
 	var cfg devcontainer.Config
 	if s := l[LabelConfig]; s != "" {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
 // Progress receives what a long operation is doing. Implementations must be
@@ -73,6 +73,9 @@ type Options struct {
 	// HostIDs returns the uid and gid that updateRemoteUserUID gives the
 	// remote user. Default: the uid and gid of this process.
 	HostIDs func() (uid, gid int)
+	// ConfigDir holds the user's settings, here what they trusted.
+	// Default: $XDG_CONFIG_HOME/pitlane, or ~/.config/pitlane.
+	ConfigDir string
 }
 
 // DefaultImage is the image used for sources without any configuration.
@@ -91,6 +94,36 @@ type CreateOptions struct {
 	ConfigPath string
 	// Progress, if set, receives steps and output lines.
 	Progress Progress
+	// Consent is asked when the configuration wants access to the host
+	// (see TrustRequest); nil refuses such a configuration with a
+	// *TrustError.
+	Consent Consent
+}
+
+// StartOptions are the inputs of Manager.Start.
+type StartOptions struct {
+	// Progress, if set, receives steps and output lines.
+	Progress Progress
+	// Consent: as in CreateOptions; asked before initializeCommand runs.
+	Consent Consent
+	// NoHostCommands skips initializeCommand: a start made by an SSH
+	// connection never runs anything on this machine.
+	NoHostCommands bool
+}
+
+// RebuildOptions are the inputs of Manager.Rebuild.
+type RebuildOptions struct {
+	Progress Progress
+	// Consent: as in CreateOptions.
+	Consent Consent
+}
+
+// DeleteOptions are the inputs of Manager.Delete.
+type DeleteOptions struct {
+	// DiscardChanges deletes a clone that holds work found nowhere else
+	// (uncommitted changes, stashes, commits on no remote); without it
+	// such a delete fails with an *UnsavedWorkError.
+	DiscardChanges bool
 }
 
 // ExecOptions describe a process to run in a workspace.
@@ -111,41 +144,45 @@ type ExecOptions struct {
 	Resize func(resize func(width, height uint) error)
 }
 
-// Docker is what the engine needs from a Docker engine; *docker.Client
-// implements it and tests may give a fake.
-type Docker interface {
-	List(ctx context.Context, labels ...string) ([]docker.Container, error)
-	Inspect(ctx context.Context, nameOrID string) (*docker.Container, error)
-	Create(ctx context.Context, spec docker.ContainerSpec) (string, error)
+// Runtime is what the engine needs from a place where workspaces run: a
+// Docker engine (*docker.Client) or a Kubernetes cluster. Unit tests give a
+// fake.
+type Runtime interface {
+	List(ctx context.Context, labels ...string) ([]runtime.Container, error)
+	Inspect(ctx context.Context, nameOrID string) (*runtime.Container, error)
+	Create(ctx context.Context, spec runtime.ContainerSpec) (string, error)
 	Start(ctx context.Context, id string) error
 	Stop(ctx context.Context, id string, timeout time.Duration) error
 	Remove(ctx context.Context, id string) error
 	Rename(ctx context.Context, id, name string) error
-	Exec(ctx context.Context, id string, spec docker.ExecSpec) (int, error)
+	Exec(ctx context.Context, id string, spec runtime.ExecSpec) (int, error)
 	CopyFile(ctx context.Context, id, dst string, data []byte, mode os.FileMode, uid, gid int) error
 	ImageExists(ctx context.Context, ref string) (bool, error)
-	InspectImage(ctx context.Context, ref string) (*docker.ImageConfig, error)
+	InspectImage(ctx context.Context, ref string) (*runtime.ImageConfig, error)
 	RemoveImage(ctx context.Context, ref string) error
-	Build(ctx context.Context, spec docker.BuildSpec, out func(string)) error
+	Build(ctx context.Context, spec runtime.BuildSpec, out func(string)) error
 	Pull(ctx context.Context, ref string, out func(string)) error
-	Events(ctx context.Context, labels ...string) (<-chan docker.Event, <-chan error)
+	Events(ctx context.Context, labels ...string) (<-chan runtime.Event, <-chan error)
 	Host() string
 }
 
 // Manager creates and manages workspaces. It is safe for concurrent use;
 // several processes may use the same engine and data dir at once.
 type Manager struct {
-	d    Docker
+	rt   Runtime
 	opts Options
 }
 
-// NewManager returns a Manager working through d.
-func NewManager(d Docker, opts Options) *Manager {
+// NewManager returns a Manager working through rt.
+func NewManager(rt Runtime, opts Options) *Manager {
 	if opts.DataDir == "" {
 		opts.DataDir = DefaultDataDir()
 	}
 	if opts.DefaultImage == "" {
 		opts.DefaultImage = DefaultImage
+	}
+	if opts.ConfigDir == "" {
+		opts.ConfigDir = DefaultConfigDir()
 	}
 	if opts.Instance == "" {
 		opts.Instance = os.Getenv("PITLANE_INSTANCE")
@@ -153,7 +190,7 @@ func NewManager(d Docker, opts Options) *Manager {
 	if opts.Instance == "" {
 		opts.Instance = "default"
 	}
-	return &Manager{d: d, opts: opts}
+	return &Manager{rt: rt, opts: opts}
 }
 
 // DefaultDataDir is $XDG_DATA_HOME/pitlane, or ~/.local/share/pitlane.
@@ -166,6 +203,18 @@ func DefaultDataDir() string {
 		return filepath.Join(os.TempDir(), "pitlane")
 	}
 	return filepath.Join(home, ".local", "share", "pitlane")
+}
+
+// DefaultConfigDir is $XDG_CONFIG_HOME/pitlane, or ~/.config/pitlane.
+func DefaultConfigDir() string {
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "pitlane")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "pitlane-config")
+	}
+	return filepath.Join(home, ".config", "pitlane")
 }
 
 // DataDir is where the Manager keeps per-workspace data.
@@ -196,15 +245,15 @@ func (m *Manager) devcontainerID(name string) string {
 }
 
 // find returns the container of a workspace of this instance.
-func (m *Manager) find(ctx context.Context, name string) (*docker.Container, error) {
+func (m *Manager) find(ctx context.Context, name string) (*runtime.Container, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
-	c, err := m.d.Inspect(ctx, ContainerName(name))
-	if errors.Is(err, docker.ErrNotFound) {
+	c, err := m.rt.Inspect(ctx, ContainerName(name))
+	if errors.Is(err, runtime.ErrNotFound) {
 		c, err = m.recoverAside(ctx, name)
 	}
-	if errors.Is(err, docker.ErrNotFound) {
+	if errors.Is(err, runtime.ErrNotFound) {
 		return nil, notFound(name)
 	}
 	if err != nil {
@@ -219,23 +268,24 @@ func (m *Manager) find(ctx context.Context, name string) (*docker.Container, err
 // recoverAside finds a container that a rebuild set aside and never put
 // back (the rebuilding process died) and gives it its name again. While a
 // rebuild is under way it is left alone.
-func (m *Manager) recoverAside(ctx context.Context, name string) (*docker.Container, error) {
-	c, err := m.d.Inspect(ctx, ContainerName(name)+"-previous")
+func (m *Manager) recoverAside(ctx context.Context, name string) (*runtime.Container, error) {
+	c, err := m.rt.Inspect(ctx, ContainerName(name)+"-previous")
 	if err != nil {
 		return nil, err
 	}
-	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance || m.lockedFor(name, opCreate) {
-		return nil, fmt.Errorf("%w: %s is set aside by a rebuild", docker.ErrNotFound, c.Name)
+	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance || m.lockedFor(name, opRebuild) {
+		return nil, fmt.Errorf("%w: %s is set aside by a rebuild", runtime.ErrNotFound, c.Name)
 	}
-	if err := m.d.Rename(ctx, c.ID, ContainerName(name)); err != nil {
+	if err := m.rt.Rename(ctx, c.ID, ContainerName(name)); err != nil {
 		return nil, err
 	}
 	_ = m.updateMarker(name, func(mk *marker) {
-		if mk.Phase == phaseCreating {
-			mk.Phase, mk.Error = phaseError, "a rebuild was interrupted; this is the container from before it"
+		if mk.Phase == phaseRebuilding {
+			mk.Phase, mk.Error = mk.Before, mk.BeforeError
+			mk.Before, mk.BeforeError = "", ""
 		}
 	})
-	return m.d.Inspect(ctx, ContainerName(name))
+	return m.rt.Inspect(ctx, ContainerName(name))
 }
 
 func notFound(name string) error { return notFoundError(name) }
@@ -251,8 +301,8 @@ func (e notFoundError) Error() string {
 func (e notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 func (m *Manager) engineErr(err error) error {
-	if errors.Is(err, docker.ErrUnreachable) {
-		return fmt.Errorf("%w at %s: is it running? %v", ErrEngineDown, m.d.Host(), err)
+	if errors.Is(err, runtime.ErrUnreachable) {
+		return fmt.Errorf("%w at %s: is it running? %v", ErrEngineDown, m.rt.Host(), err)
 	}
 	return err
 }
@@ -268,13 +318,33 @@ func (m *Manager) Get(ctx context.Context, name string) (*Workspace, error) {
 
 // List returns every workspace of this instance, sorted by name.
 func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
-	cs, err := m.d.List(ctx, LabelWorkspace, LabelInstance+"="+m.opts.Instance)
+	cs, err := m.rt.List(ctx, LabelWorkspace, LabelInstance+"="+m.opts.Instance)
 	if err != nil {
 		return nil, m.engineErr(err)
 	}
 	out := make([]*Workspace, 0, len(cs))
+	named := map[string]bool{}
+	for _, c := range cs {
+		named[c.Name] = true
+	}
 	for i := range cs {
-		out = append(out, m.fromContainer(&cs[i]))
+		// Only the container named for its workspace is the workspace:
+		// not one a rebuild set aside, nor another container that
+		// inherited Pitlane's labels from its image. A set-aside one
+		// whose rebuild died gets its name back, as in Get.
+		name := cs[i].Labels[LabelWorkspace]
+		c := &cs[i]
+		if c.Name != ContainerName(name) {
+			if c.Name != ContainerName(name)+"-previous" || named[ContainerName(name)] || ValidateName(name) != nil {
+				continue
+			}
+			rc, err := m.recoverAside(ctx, name)
+			if err != nil {
+				continue
+			}
+			c = rc
+		}
+		out = append(out, m.fromContainer(c))
 	}
 	sortByName(out)
 	return out, nil
@@ -282,7 +352,7 @@ func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
 
 // fromContainer rebuilds a Workspace from its container's labels and
 // Pitlane's local markers.
-func (m *Manager) fromContainer(c *docker.Container) *Workspace {
+func (m *Manager) fromContainer(c *runtime.Container) *Workspace {
 	ws := decodeLabels(c.Labels)
 	ws.ContainerID = c.ID
 	if ws.Image == "" {
@@ -297,19 +367,23 @@ func (m *Manager) fromContainer(c *docker.Container) *Workspace {
 	}
 	mk := m.readMarker(ws.Name)
 	ws.LastUsedAt = mk.LastUsed
-	switch mk.Phase {
-	case phaseCreating:
-		if m.locked(ws.Name) {
-			ws.State = StateCreating
-		} else {
-			ws.State = StateError
-			ws.LastError = "setup was interrupted before it finished; run `pitlane rebuild " + ws.Name + "`"
+	switch {
+	case mk.working() && m.locked(ws.Name):
+		ws.State = StateCreating
+		if mk.Phase == phaseDeleting {
+			ws.State = StateDeleting
 		}
-	case phaseError:
+	case mk.Phase == phaseDeleting:
+		ws.State = StateInterrupted
+		ws.LastError = "a delete was interrupted before it finished; `pitlane delete " + ws.Name + "` finishes it"
+	case mk.working():
+		ws.State = StateInterrupted
+		ws.LastError = "setup was interrupted before it finished; `pitlane start " + ws.Name + "` finishes it"
+	case mk.Phase == phaseError:
 		ws.State = StateError
 		ws.LastError = mk.Error
 	}
-	if mk.Phase != phaseCreating && m.lockedFor(ws.Name, opDelete) {
+	if !mk.working() && m.lockedFor(ws.Name, opDelete) {
 		ws.State = StateDeleting
 	}
 	return ws
@@ -334,12 +408,12 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		return -1, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
 	}
 	ws := m.fromContainer(c)
-	cfg := containerResolve(decodeConfig(c.Labels), c.Env)
-	env, err := m.remoteEnv(ctx, ws, c.Env, cfg)
+	cfg, hostEnv := m.config(c)
+	env, err := m.remoteEnv(ctx, ws, c.Env, containerResolve(cfg, c.Env), hostEnv)
 	if err != nil {
 		return -1, err
 	}
-	spec := docker.ExecSpec{
+	spec := runtime.ExecSpec{
 		Cmd: opts.Cmd, User: opts.User, WorkingDir: opts.Dir, Tty: opts.Tty,
 		Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Resize: opts.Resize,
 		Env: append(env, opts.Env...),
@@ -351,7 +425,7 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		spec.WorkingDir = ws.Folder
 	}
 	_ = m.Touch(name)
-	code, err := m.d.Exec(ctx, c.ID, spec)
+	code, err := m.rt.Exec(ctx, c.ID, spec)
 	if err != nil {
 		return code, m.engineErr(err)
 	}
@@ -373,13 +447,13 @@ func (m *Manager) CopyFile(ctx context.Context, name, path string, data []byte, 
 			return err
 		}
 	}
-	return m.d.CopyFile(ctx, c.ID, path, data, mode, uid, gid)
+	return m.rt.CopyFile(ctx, c.ID, path, data, mode, uid, gid)
 }
 
 // ids returns the numeric uid and gid of user in a container.
 func (m *Manager) ids(ctx context.Context, id, user string) (int, int, error) {
 	var out strings.Builder
-	code, err := m.d.Exec(ctx, id, docker.ExecSpec{Cmd: []string{"sh", "-c", "id -u; id -g"}, User: user, Stdout: &out})
+	code, err := m.rt.Exec(ctx, id, runtime.ExecSpec{Cmd: []string{"sh", "-c", "id -u; id -g"}, User: user, Stdout: &out})
 	if err != nil {
 		return 0, 0, err
 	}

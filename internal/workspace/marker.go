@@ -1,28 +1,54 @@
 package workspace
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
 
-// Phases of a workspace that Docker cannot know: set while Pitlane sets a
-// container up, and after a setup hook failed.
+// Phases of a workspace that Docker cannot know: set while Pitlane works on
+// it (creating, rebuilding, deleting), and after a setup hook failed. A
+// working phase whose lock is free was interrupted: its process died.
 const (
-	phaseReady    = ""
-	phaseCreating = "creating"
-	phaseError    = "error"
+	phaseReady      = ""
+	phaseCreating   = "creating"
+	phaseRebuilding = "rebuilding"
+	phaseDeleting   = "deleting"
+	phaseError      = "error"
 )
 
 // marker is Pitlane's local record of a workspace, beside the container.
 type marker struct {
-	Phase    string    `json:"phase,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	LastUsed time.Time `json:"lastUsed,omitzero"`
+	Phase string `json:"phase,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Container is the container the setup record (Done) is about.
+	Container string `json:"container,omitempty"`
+	// Done are the create-time lifecycle phases (onCreateCommand,
+	// updateContentCommand, postCreateCommand) finished in Container, so
+	// an interrupted setup goes on where it stopped.
+	Done []string `json:"done,omitempty"`
+	// Before and BeforeError are the phase a rebuild started from; they
+	// come back when the rebuild is undone.
+	Before      string    `json:"before,omitempty"`
+	BeforeError string    `json:"beforeError,omitempty"`
+	LastUsed    time.Time `json:"lastUsed,omitzero"`
+}
+
+// working reports whether the phase is one that a running operation sets.
+func (mk marker) working() bool {
+	return mk.Phase == phaseCreating || mk.Phase == phaseRebuilding || mk.Phase == phaseDeleting
+}
+
+// done reports whether a create-time phase has finished in container id.
+func (mk marker) done(id, phase string) bool {
+	return mk.Container == id && slices.Contains(mk.Done, phase)
 }
 
 func (m *Manager) markerPath(name string) string { return filepath.Join(m.wsDir(name), "state.json") }
@@ -50,10 +76,10 @@ func (m *Manager) updateMarker(name string, f func(*marker)) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(m.wsDir(name), 0o755); err != nil {
+	if err := m.mkdirPrivate(m.wsDir(name)); err != nil {
 		return err
 	}
-	return writeFileAtomic(m.markerPath(name), b, 0o644)
+	return writeFileAtomic(m.markerPath(name), b, 0o600)
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
@@ -78,9 +104,50 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 
 // Operations that hold a workspace's lock.
 const (
-	opCreate = "create"
-	opDelete = "delete"
+	opCreate  = "create"
+	opRebuild = "rebuild"
+	opStart   = "start"
+	opDelete  = "delete"
 )
+
+// mkdirPrivate makes dir and its missing parents up to the data folder,
+// readable by this user only (0700); the data folder holds clones, logs
+// and environments. Folders made by older versions are tightened.
+func (m *Manager) mkdirPrivate(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil && st.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(d, st.Mode().Perm()&0o700)
+		}
+		if d == m.opts.DataDir || d == filepath.Dir(d) || !strings.HasPrefix(d, m.opts.DataDir) {
+			return nil
+		}
+	}
+}
+
+// lockWait takes the workspace's operation lock, waiting while another
+// process holds it for one of the operations in waitFor (two IDE
+// connections starting the same workspace take turns); any other holder
+// gives ErrBusy at once.
+func (m *Manager) lockWait(ctx context.Context, name, op string, waitFor ...string) (func(), error) {
+	for {
+		unlock, err := m.lock(name, op)
+		if !errors.Is(err, ErrBusy) {
+			return unlock, err
+		}
+		// An empty operation: the holder is just finishing.
+		if held := m.lockOp(name); held != "" && !slices.Contains(waitFor, held) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
 
 func (m *Manager) lockPath(key string) string {
 	return filepath.Join(m.opts.DataDir, "locks", key+".lock")
@@ -90,10 +157,10 @@ func (m *Manager) lockPath(key string) string {
 // process dies, so a crashed Pitlane never leaves a workspace locked.
 func (m *Manager) flock(key string, wait bool) (func(), error) {
 	p := m.lockPath(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := m.mkdirPrivate(filepath.Dir(p)); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +197,7 @@ func (m *Manager) lock(name, op string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = os.WriteFile(m.lockPath(name)+".op", []byte(op), 0o644)
+	_ = os.WriteFile(m.lockPath(name)+".op", []byte(op), 0o600)
 	return func() {
 		os.Remove(m.lockPath(name) + ".op")
 		unlock()

@@ -45,9 +45,11 @@ func TestSpecLifecycleAndFeatures(t *testing.T) {
 		".devcontainer/b/install.sh":                "#!/bin/sh\necho \"b-install $WORD\" >> /tmp/m\n",
 	})
 	os.Chmod(filepath.Join(src, ".devcontainer/a/install.sh"), 0o755)
+	// Bind sources are never made on the host: the folder must exist.
+	os.Mkdir(filepath.Join(src, "shared"), 0o755)
 	name := "spec-" + testenv.ID()
 	rec := &recorder{}
-	ws, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: rec})
+	ws, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: rec, Consent: workspace.TrustAll})
 	if err != nil {
 		t.Fatalf("Create: %v\n%s", err, strings.Join(rec.lines, "\n"))
 	}
@@ -75,7 +77,7 @@ func TestSpecLifecycleAndFeatures(t *testing.T) {
 		vol := strings.TrimPrefix(strings.Split(cfg.Mounts[0].Spec, ",")[0], "source=")
 		t.Cleanup(func() {
 			// Delete (not a bare docker rm) so the built image goes too.
-			if err := m.Delete(context.Background(), name); err != nil {
+			if err := m.Delete(context.Background(), name, workspace.DeleteOptions{}); err != nil {
 				t.Errorf("delete: %v", err)
 			}
 			exec.Command("docker", "volume", "rm", "-f", vol).Run()
@@ -97,7 +99,7 @@ func TestSpecLifecycleAndFeatures(t *testing.T) {
 	if _, err := m.Stop(ctx, name); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Start(ctx, name, nil); err != nil {
+	if _, err := m.Start(ctx, name, workspace.StartOptions{Consent: workspace.TrustAll}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Attach(ctx, name, nil); err != nil {
@@ -128,7 +130,7 @@ func TestSpecRejectsAndFailures(t *testing.T) {
 			".devcontainer/y/install.sh":                "true",
 		})
 		name := "rej-" + testenv.ID()
-		_, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name})
+		_, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Consent: workspace.TrustAll})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one naming %s", tc.cfg, err, tc.want)
 		}
@@ -144,7 +146,7 @@ func TestSpecRejectsAndFailures(t *testing.T) {
 		"postCreateCommand": "touch /tmp/should-not-exist"}`})
 	name := "par-" + testenv.ID()
 	rec := &recorder{}
-	ws, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: rec})
+	ws, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: rec, Consent: workspace.TrustAll})
 	if !errors.Is(err, workspace.ErrHookFailed) || !strings.Contains(err.Error(), "onCreateCommand bad") || ws == nil || ws.State != workspace.StateError {
 		t.Fatalf("err = %v, ws = %+v", err, ws)
 	}

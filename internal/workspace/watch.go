@@ -57,7 +57,7 @@ func (m *Manager) Watch(ctx context.Context) (<-chan Event, error) {
 }
 
 func (m *Manager) follow(ctx context.Context, fsw *fsnotify.Watcher, last map[string]string, out chan<- Event) error {
-	evs, errs := m.d.Events(ctx, LabelInstance+"="+m.opts.Instance)
+	evs, errs := m.rt.Events(ctx, LabelInstance+"="+m.opts.Instance)
 	// Changes missed while not following are caught up here.
 	if ws, err := m.List(ctx); err == nil {
 		seen := map[string]bool{}
@@ -110,7 +110,7 @@ func (m *Manager) check(ctx context.Context, name string, last map[string]string
 	if errors.Is(err, ErrNotFound) {
 		// A rebuild sets the old container aside before the new one
 		// exists: the workspace is not gone.
-		if m.lockedFor(name, opCreate) {
+		if m.lockedFor(name, opRebuild) {
 			return
 		}
 		if _, known := last[name]; known {

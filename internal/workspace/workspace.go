@@ -23,6 +23,10 @@ const (
 	StateStopped  State = "stopped"
 	StateError    State = "error"
 	StateDeleting State = "deleting"
+	// StateInterrupted: a create, rebuild or delete stopped half-way (its
+	// process died). `pitlane start` (or create again, from the same
+	// source) finishes a setup; `pitlane delete` finishes a delete.
+	StateInterrupted State = "interrupted"
 )
 
 // ConfigKind says where a workspace's container definition came from.
@@ -99,4 +103,10 @@ var (
 	ErrHookFailed    = errors.New("a setup hook failed")
 	ErrEngineDown    = errors.New("cannot reach the Docker engine")
 	ErrSourceInvalid = errors.New("cannot use the source")
+	// ErrTrustRequired: the configuration asks for host access the user
+	// has not agreed to; the error is a *TrustError with the list.
+	ErrTrustRequired = errors.New("the configuration needs your trust")
+	// ErrUnsavedWork: a delete would lose work found only in the clone;
+	// the error is an *UnsavedWorkError with the list.
+	ErrUnsavedWork = errors.New("the clone holds unsaved work")
 )

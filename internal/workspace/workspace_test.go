@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 )
 
 func TestValidateName(t *testing.T) {
@@ -49,15 +49,15 @@ func TestLabelsRoundTrip(t *testing.T) {
 func TestParseMount(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    docker.Mount
+		want    runtime.Mount
 		wantErr bool
 	}{
-		{"source=/a,target=/b,type=bind", docker.Mount{Type: "bind", Source: "/a", Target: "/b"}, false},
-		{"type=volume,src=vol,dst=/data,readonly", docker.Mount{Type: "volume", Source: "vol", Target: "/data", ReadOnly: true}, false},
-		{"source=/a,target=/b,type=bind,consistency=cached", docker.Mount{Type: "bind", Source: "/a", Target: "/b"}, false},
-		{"source=/a", docker.Mount{}, true},
-		{"type=tmpfs,target=/t", docker.Mount{}, true},
-		{"source=/a,target=/b,bogus=1", docker.Mount{}, true},
+		{"source=/a,target=/b,type=bind", runtime.Mount{Type: "bind", Source: "/a", Target: "/b"}, false},
+		{"type=volume,src=vol,dst=/data,readonly", runtime.Mount{Type: "volume", Source: "vol", Target: "/data", ReadOnly: true}, false},
+		{"source=/a,target=/b,type=bind,consistency=cached", runtime.Mount{Type: "bind", Source: "/a", Target: "/b"}, false},
+		{"source=/a", runtime.Mount{}, true},
+		{"type=tmpfs,target=/t", runtime.Mount{}, true},
+		{"source=/a,target=/b,bogus=1", runtime.Mount{}, true},
 	}
 	for _, tc := range tests {
 		got, err := parseMount(tc.in)
