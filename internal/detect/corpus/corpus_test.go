@@ -87,7 +87,7 @@ func TestDetectCorpus(t *testing.T) {
 		names.Range(func(k, _ any) bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			if err := m.Delete(ctx, k.(string)); err != nil {
+			if err := m.Delete(ctx, k.(string), workspace.DeleteOptions{DiscardChanges: true}); err != nil {
 				t.Logf("deleting %s: %v", k, err)
 			}
 			return true
