@@ -150,7 +150,11 @@ func (m *Manager) detectedPlan(local, dir string, p Progress) (*plan, error) {
 			return nil, fmt.Errorf("copying this machine's CA certificates into the build context: %w", err)
 		}
 	}
-	p.Output(fmt.Sprintf("no devcontainer.json or Dockerfile found: using a detected %s setup, generated into %s (`pitlane config %s --generate --write` puts it into the repository)", res.Summary, dir, local))
+	where := fmt.Sprintf("`pitlane config %s --generate` prints it", local)
+	if within(m.opts.DataDir, dir) {
+		where = fmt.Sprintf("generated into %s; `pitlane config %s --generate --write` puts it into the repository", dir, local)
+	}
+	p.Output(fmt.Sprintf("no devcontainer.json or Dockerfile found: using a detected %s setup (%s)", res.Summary, where))
 	for _, c := range res.Choices {
 		line := fmt.Sprintf("  %s via %s", c.What, c.Via)
 		if c.From.File != "" {
