@@ -160,6 +160,7 @@ func TestDetectCorpus(t *testing.T) {
 				r = runCorpusProject(t, m, root, p, sem, make(chan struct{}))
 				r.retried = first
 			}
+			t.Logf("%s: passed=%v ready=%s tests=%s retried=%v %s", p.dir, r.passed, r.ready.Round(time.Second), r.tests.Round(time.Second), r.retried != "", lastLines(r.problem, 8))
 			mu.Lock()
 			results = append(results, r)
 			mu.Unlock()
@@ -198,7 +199,7 @@ func runCorpusProject(t *testing.T, m *workspace.Manager, root string, p corpusP
 		res.problem = err.Error()
 		return res
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	name := corpusName(p)
 	var log logLines
