@@ -139,6 +139,28 @@ func TestUnsupportedVersion(t *testing.T) {
 	}
 }
 
+// TestCreatePassesDotfiles checks that the IDE's dotfiles setting reaches
+// the engine, and that its absence stays absent (the default applies).
+func TestCreatePassesDotfiles(t *testing.T) {
+	source, _ := writeSources(t)
+	f := newFakeManager(t.TempDir())
+	c := newClient(t, inProcessConn(t, bridge.Options{Manager: f}))
+	initialize(t, c)
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceCreate, protocol.CreateParams{
+		Source: source, Name: "dots", Dotfiles: &protocol.Dotfiles{Repository: "me/dotfiles", Script: "bin/setup"},
+	}, nil))
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceCreate, protocol.CreateParams{Source: source, Name: "plain"}, nil))
+	if len(f.created) != 2 {
+		t.Fatalf("%d creates", len(f.created))
+	}
+	if d := f.created[0].Dotfiles; d == nil || d.Repository != "me/dotfiles" || d.Script != "bin/setup" {
+		t.Errorf("dotfiles reached the engine as %+v", d)
+	}
+	if d := f.created[1].Dotfiles; d != nil {
+		t.Errorf("a create without dotfiles passed %+v", d)
+	}
+}
+
 // TestPanicInHandlerKeepsServing: a handler that panics answers its own
 // request with an internal error; the bridge goes on serving.
 func TestPanicInHandlerKeepsServing(t *testing.T) {

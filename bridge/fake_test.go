@@ -27,6 +27,8 @@ type fakeManager struct {
 	// createStarted, if set, is closed when a slow Create reaches its
 	// build step.
 	createStarted chan struct{}
+	// created holds the options of every Create.
+	created []workspace.CreateOptions
 }
 
 func newFakeManager(logDir string) *fakeManager {
@@ -50,6 +52,9 @@ func (f *fakeManager) emit(kind workspace.EventKind, name string, ws *workspace.
 }
 
 func (f *fakeManager) Create(ctx context.Context, opts workspace.CreateOptions) (*workspace.Workspace, error) {
+	f.mu.Lock()
+	f.created = append(f.created, opts)
+	f.mu.Unlock()
 	name := opts.Name
 	if name == "" {
 		name = strings.ToLower(filepath.Base(opts.Source))

@@ -69,14 +69,18 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		title = "Creating " + p.Name
 	}
 	pr := s.beginProgress(p.WorkDoneToken, title)
-	ws, err := s.opts.Manager.Create(ctx, workspace.CreateOptions{
+	opts := workspace.CreateOptions{
 		Source:     p.Source,
 		Name:       p.Name,
 		Branch:     p.Branch,
 		ConfigPath: p.ConfigPath,
 		Progress:   pr,
 		Consent:    consent(p.Trust),
-	})
+	}
+	if p.Dotfiles != nil {
+		opts.Dotfiles = &workspace.Dotfiles{Repository: p.Dotfiles.Repository, Script: p.Dotfiles.Script}
+	}
+	ws, err := s.opts.Manager.Create(ctx, opts)
 	if err != nil {
 		pr.end(endMessage(ctx, err))
 		return nil, withWorkspace(err, p.Name)

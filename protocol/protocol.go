@@ -281,6 +281,19 @@ type CreateParams struct {
 	// Trust says the user has seen and accepted what the configuration
 	// asks of the host (the items of a [CodeTrustRequired] error).
 	Trust bool `json:"trust,omitempty"`
+	// Dotfiles, if set, names the dotfiles to install (the IDE's setting);
+	// absent means the user's default (`pitlane settings dotfiles`), and
+	// an empty repository means none.
+	Dotfiles *Dotfiles `json:"dotfiles,omitempty"`
+}
+
+// Dotfiles name a dotfiles repository and its install script.
+type Dotfiles struct {
+	// Repository is a git URL, a local repository or GitHub's OWNER/REPO.
+	Repository string `json:"repository"`
+	// Script is the install script in it; empty means the first of
+	// install.sh, bootstrap.sh, setup.sh, ... or else linking the dotfiles.
+	Script string `json:"script,omitempty"`
 }
 
 // CreateResult is the result of workspace/create.

@@ -42,3 +42,4 @@ fi
 
 scripts/start-docker.sh
 scripts/base-image.sh
+scripts/test-images.sh

@@ -44,6 +44,23 @@ func newAgentCommand(a *app) *cobra.Command {
 			return agent.Install(exe, args[0])
 		},
 	}
-	root.AddCommand(sshCmd, installCmd)
+	relayCmd := &cobra.Command{
+		Use:   "credential-relay SOCKET",
+		Short: "Pass git credential questions from SOCKET to the host on standard input and output",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return agent.Relay(args[0], os.Stdin, os.Stdout)
+		},
+	}
+	gitCredCmd := &cobra.Command{
+		Use:   "git-credential get|store|erase",
+		Short: "git's credential helper in a workspace: asks the host, stores nothing",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			agent.GitCredential(cmd.Context(), args[0], os.Stdin, os.Stdout, a.stderr)
+			return nil
+		},
+	}
+	root.AddCommand(sshCmd, installCmd, relayCmd, gitCredCmd)
 	return root
 }

@@ -15,8 +15,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/pitlane/pitlane/internal/agent"
 	"github.com/pitlane/pitlane/internal/sshconfig"
@@ -120,6 +122,9 @@ func runAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspa
 		Stdin:  stdin,
 		Stdout: stdout,
 		Stderr: stderr,
+		// Sessions inherit the agent's environment, and with it the
+		// way to the host's git credentials.
+		Forward: true,
 	})
 	ready := g.isReady()
 	g.fail()
@@ -259,9 +264,31 @@ func (w *heldWriter) held() string {
 	return string(w.buf)
 }
 
+// installs joins concurrent installs of one agent into one container made
+// by this process (an SSH connection and its credential relay both find
+// the agent missing).
+var installs singleflight.Group
+
 // installAgent copies the agent binary into the container, where the copy
 // checks its own checksum before it takes its final name.
 func installAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspace, bin, sum string, errw io.Writer) error {
+	// The install runs to its end even if the caller that started it
+	// gives up: others may be waiting for it, and a copy cut short would
+	// leave a staged file behind.
+	ch := installs.DoChan(ws.ContainerID+"/"+sum, func() (any, error) {
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		return nil, installAgentOnce(ictx, mgr, ws, bin, sum, errw)
+	})
+	select {
+	case r := <-ch:
+		return r.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func installAgentOnce(ctx context.Context, mgr *workspace.Manager, ws *workspace.Workspace, bin, sum string, errw io.Writer) error {
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return fmt.Errorf("reading the agent binary %s: %w", bin, err)
@@ -278,7 +305,7 @@ func installAgent(ctx context.Context, mgr *workspace.Manager, ws *workspace.Wor
 	var outb bytes.Buffer
 	code, err := mgr.Exec(ctx, ws.Name, workspace.ExecOptions{
 		Cmd: []string{staged, "agent", "install", sum}, User: "root", Dir: "/",
-		Stdout: &outb, Stderr: &outb,
+		Stdout: &outb, Stderr: &outb, Bare: true,
 	})
 	if err != nil {
 		return fmt.Errorf("installing the Pitlane agent in workspace %s: %w", ws.Name, err)

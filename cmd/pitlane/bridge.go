@@ -129,6 +129,7 @@ func (l *lazyManager) Create(ctx context.Context, opts workspace.CreateOptions) 
 	if err != nil {
 		return nil, err
 	}
+	withDotfilesDefault(&opts)
 	return m.Create(ctx, opts)
 }
 

@@ -8,17 +8,23 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pitlane/pitlane/extensions"
+	"github.com/pitlane/pitlane/internal/settings"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
 type createOptions struct {
-	name   string
-	branch string
-	config string
-	quiet  bool
-	json   bool
-	ide    string
-	trust  bool
+	name           string
+	branch         string
+	config         string
+	quiet          bool
+	json           bool
+	ide            string
+	trust          bool
+	env            []string
+	envFiles       []string
+	dotfiles       string
+	dotfilesScript string
+	noDotfiles     bool
 }
 
 func init() { commands = append(commands, newCreateCommand) }
@@ -38,6 +44,15 @@ without that, by a config generated from the repository's files (see
 'pitlane config SOURCE --generate'); with nothing to detect, Pitlane's
 default image. Setup hooks run before the command returns. Build and hook output is also kept for 'pitlane logs NAME'.
 
+Your git identity (user.name, user.email, SSH signing) is copied into the
+workspace; git there gets your credentials for the workspace's own hosts
+from this machine (see pitlane credentials); images are pulled with your
+Docker credentials. --env and --env-file values reach hooks, exec and SSH
+sessions and are kept only in Pitlane's data folder (mode 0600), never in
+the container's labels or the logs. --dotfiles (or 'pitlane settings
+dotfiles URL') installs your dotfiles after postCreateCommand; a failure
+there is reported and does not fail the create.
+
 A configuration that asks for access to this machine (an initializeCommand
 run here, privileged mode, capabilities, devices, the host network, mounts
 of host paths, a build context outside the source) is shown first and runs
@@ -47,8 +62,9 @@ only once you agree; without a terminal to ask on, create refuses unless
 Creating a workspace again, from the same source, after its create was
 interrupted (or a setup hook failed) finishes its setup.`,
 		Example: `  pitlane create https://github.com/org/app.git
-  pitlane create ./app --name app-dev
-  pitlane create git@github.com:org/app.git --branch feature-x`,
+  pitlane create ./app --name app-dev --env-file .env.local
+  pitlane create git@github.com:org/app.git --branch feature-x
+  pitlane create ./app --dotfiles https://github.com/me/dotfiles.git`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCreate(cmd, a, args[0], opts)
@@ -60,6 +76,11 @@ interrupted (or a setup hook failed) finishes its setup.`,
 	f.StringVar(&opts.config, "config", "", "devcontainer.json to use, relative to the source")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "show steps only, not build and hook output")
 	f.BoolVar(&opts.json, "json", false, "print the created workspace as JSON on stdout")
+	f.StringArrayVarP(&opts.env, "env", "e", nil, "set an environment variable for the workspace (KEY=VALUE, or KEY to pass this machine's value)")
+	f.StringArrayVar(&opts.envFiles, "env-file", nil, "read environment variables from a `file` of KEY=VALUE lines")
+	f.StringVar(&opts.dotfiles, "dotfiles", "", "dotfiles `repository` to install (git URL, local repository or GitHub OWNER/REPO; default: pitlane settings dotfiles)")
+	f.StringVar(&opts.dotfilesScript, "dotfiles-script", "", "install `script` in the dotfiles repository (default: install.sh, bootstrap.sh, setup.sh, ... else link the dotfiles)")
+	f.BoolVar(&opts.noDotfiles, "no-dotfiles", false, "install no dotfiles, not even the default ones")
 	f.BoolVar(&opts.trust, "trust", false, "trust the configuration's requests for host access without asking")
 	f.StringVar(&opts.ide, "ide", "", "open the workspace in this `editor` when it is ready: vscode, cursor, windsurf, vscodium, jetbrains:PRODUCT, zed, terminal")
 	return cmd
@@ -72,15 +93,35 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 			return err
 		}
 	}
-	m, err := a.manager(ctx)
+	env, err := workspaceEnv(opts.envFiles, opts.env)
 	if err != nil {
 		return err
 	}
 	p := newStepPrinter(a.stderr, opts.quiet)
-	ws, err := m.Create(ctx, workspace.CreateOptions{
-		Source: src, Name: opts.name, Branch: opts.branch, ConfigPath: opts.config, Progress: p,
+	copts := workspace.CreateOptions{
+		Source: src, Name: opts.name, Branch: opts.branch, ConfigPath: opts.config, Progress: p, Env: env,
 		Consent: a.consent(opts.trust),
-	})
+	}
+	switch {
+	case opts.noDotfiles && (opts.dotfiles != "" || opts.dotfilesScript != ""):
+		return errors.New("--no-dotfiles and --dotfiles (or --dotfiles-script) contradict each other: pick one")
+	case opts.noDotfiles:
+		copts.Dotfiles = &workspace.Dotfiles{}
+	case opts.dotfiles != "":
+		copts.Dotfiles = &workspace.Dotfiles{Repository: opts.dotfiles, Script: opts.dotfilesScript}
+	case opts.dotfilesScript != "":
+		d := settings.LoadDefault()
+		if d.Dotfiles == "" {
+			return errors.New("--dotfiles-script needs a dotfiles repository: give --dotfiles URL, or save one with `pitlane settings dotfiles URL`")
+		}
+		copts.Dotfiles = &workspace.Dotfiles{Repository: d.Dotfiles, Script: opts.dotfilesScript}
+	}
+	withDotfilesDefault(&copts)
+	m, err := a.manager(ctx)
+	if err != nil {
+		return err
+	}
+	ws, err := m.Create(ctx, copts)
 	if err != nil {
 		p.Fail()
 		if errors.Is(err, workspace.ErrHookFailed) && ws != nil {

@@ -19,7 +19,9 @@ func newExecCommand(a *app) *cobra.Command {
 		Use:   "exec NAME -- CMD [ARG...]",
 		Short: "Run a command in a workspace, as its user, in its folder",
 		Long: `Run a command in a running workspace as the remote user, in the workspace
-folder, with the remote environment. Its exit status becomes pitlane's.`,
+folder, with the remote environment. Its exit status becomes pitlane's.
+git in the command gets your credentials for the workspace's own hosts
+from this machine while it runs (see pitlane credentials).`,
 		Example: `  pitlane exec app -- go test ./...
   pitlane exec -t app -- bash`,
 		Args: cobra.MinimumNArgs(2),
@@ -35,7 +37,7 @@ folder, with the remote environment. Its exit status becomes pitlane's.`,
 			if len(argv) == 0 {
 				return fmt.Errorf("no command given: pitlane exec %s -- CMD [ARG...]", args[0])
 			}
-			opts := workspace.ExecOptions{Cmd: argv, Env: env, Tty: tty, Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr}
+			opts := workspace.ExecOptions{Cmd: argv, Env: env, Tty: tty, Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr, Forward: true}
 			if tty {
 				if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 					old, err := term.MakeRaw(int(f.Fd()))

@@ -97,7 +97,7 @@ func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts op
 		return runSSH(ctx, a, ws.Name, nil, sshOptions{})
 	}
 	// Editors read ~/.ssh/config, so it must include Pitlane's.
-	if _, err := sshconfig.Ensure(sshconfig.Options{Hosts: a.sshHosts(ctx)}); err != nil {
+	if _, err := sshconfig.Ensure(sshConfigOptions(a.sshHosts(ctx))); err != nil {
 		return err
 	}
 	if ws.State == workspace.StateStopped {

@@ -59,7 +59,7 @@ func (a *app) manager(ctx context.Context) (*workspace.Manager, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { cli.Close() })
-	a.mgr = workspace.NewManager(cli, workspace.Options{Observer: a.observe})
+	a.mgr = workspace.NewManager(cli, workspace.Options{Observer: a.observe, Forwarder: &credentialForwarder{a: a}})
 	return a.mgr, nil
 }
 

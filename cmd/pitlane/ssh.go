@@ -30,10 +30,16 @@ func newSSHCommand(a *app) *cobra.Command {
 		Long: `Open an interactive shell in a workspace, or run one command there, with
 your OpenSSH client. The exit status of the command is passed through.
 
+Your ssh-agent is forwarded with -A (so git over SSH and SSH commit
+signing work inside), or on every connection after
+'pitlane settings forward-agent true'. git over HTTPS gets your
+credentials without it (see pitlane credentials).
+
 With --stdio, serve as the ProxyCommand of Pitlane's ssh_config: connect the
 SSH stream on standard input and output to the workspace NAME.pitlane,
 starting it if it is stopped.`,
 		Example: `  pitlane ssh api
+  pitlane ssh -A api -- git push
   pitlane ssh api -- make test
   ssh api.pitlane              # the same, after pitlane ssh-config`,
 		Args: cobra.MinimumNArgs(1),
@@ -64,7 +70,7 @@ func runSSH(ctx context.Context, a *app, name string, command []string, opts ssh
 	if err != nil {
 		return err
 	}
-	own, _, err := sshconfig.WriteOwn(sshconfig.Options{Hosts: a.sshHosts(ctx)})
+	own, _, err := sshconfig.WriteOwn(sshConfigOptions(a.sshHosts(ctx)))
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ An Include line of Pitlane's that names an ssh_config which no longer exists
 With --uninstall, remove exactly that line and Pitlane's ssh_config.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := sshconfig.Options{}
+			opts := sshConfigOptions(nil)
 			if !uninstall {
 				opts.Hosts = a.sshHosts(cmd.Context())
 			}

@@ -17,7 +17,7 @@ func init() {
 			if ev.Kind != workspace.EventCreated && ev.Kind != workspace.EventDeleted {
 				return
 			}
-			opts := sshconfig.Options{Hosts: a.sshHosts(context.Background())}
+			opts := sshConfigOptions(a.sshHosts(context.Background()))
 			if ev.Kind == workspace.EventDeleted {
 				if _, _, err := sshconfig.WriteOwn(opts); err != nil {
 					fmt.Fprintf(a.stderr, "pitlane: warning: could not update Pitlane's ssh_config (%v); run `pitlane ssh-config` to retry\n", err)

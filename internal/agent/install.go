@@ -65,6 +65,14 @@ func Install(staged, sum string) error {
 	if err := os.Rename(staged, dst); err != nil {
 		return fmt.Errorf("installing the agent: %w", err)
 	}
+	// The stable link follows the newest install: swap it atomically.
+	link := fmt.Sprintf("%s.%d.tmp", StablePath, os.Getpid())
+	os.Remove(link)
+	if err := os.Symlink(filepath.Base(dst), link); err == nil {
+		if err := os.Rename(link, StablePath); err != nil {
+			os.Remove(link)
+		}
+	}
 	old, _ := filepath.Glob(filepath.Join(InstallDir, "agent-*"))
 	for _, p := range old {
 		if p != dst && !strings.HasSuffix(p, ".part") {

@@ -584,11 +584,16 @@ func TestAgentUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	list := func() string {
-		r := e.ssh(t, e.host(), "ls /.pitlane")
+		r := e.ssh(t, e.host(), "ls /.pitlane | grep ^agent-; readlink /.pitlane/pitlane")
 		if r.code != 0 {
 			t.Fatalf("ls: %d %s", r.code, r.stderr)
 		}
-		return strings.TrimSpace(r.stdout)
+		// The stable link names the one agent there is.
+		agents, link, _ := strings.Cut(strings.TrimSpace(r.stdout), "\n")
+		if link != agents {
+			t.Fatalf("/.pitlane holds %q but /.pitlane/pitlane points at %q", agents, link)
+		}
+		return agents
 	}
 	before := list()
 	cmd := exec.Command("ssh", "-F", e.cfg, e.host(), "true")
@@ -596,7 +601,7 @@ func TestAgentUpgrade(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ssh with the new agent: %v: %s", err, out)
 	}
-	cmd = exec.Command("ssh", "-F", e.cfg, e.host(), "ls /.pitlane")
+	cmd = exec.Command("ssh", "-F", e.cfg, e.host(), "ls /.pitlane | grep ^agent-")
 	cmd.Env = append(os.Environ(), "PITLANE_AGENT_BINARY="+next)
 	out, err := cmd.Output()
 	after := strings.TrimSpace(string(out))
@@ -794,7 +799,37 @@ func TestConcurrentFirstConnects(t *testing.T) {
 	for msg := range errs {
 		t.Error(msg)
 	}
-	if r := e.ssh(t, e.host(), "ls -a / | grep -c pitlane-agent; ls /.pitlane | wc -l"); r.stdout != "0\n1\n" {
+	if r := e.ssh(t, e.host(), "ls -a / | grep -c pitlane-agent; ls /.pitlane | grep -c ^agent-"); r.stdout != "0\n1\n" {
 		t.Errorf("after concurrent installs: staged files and agents %q, want none and one", r.stdout)
+	}
+}
+
+// TestThroughTheUsersOwnConfig: with a ~/.ssh/config that has Match
+// blocks, CRLF line ends, an Include glob and a stale Include of an old
+// Pitlane config folder, `pitlane ssh-config` replaces only the stale
+// line, every other byte stays, and plain ssh reaches the workspace
+// through the user's file.
+func TestThroughTheUsersOwnConfig(t *testing.T) {
+	e := need(t)
+	home := os.Getenv("HOME")
+	user := filepath.Join(home, ".ssh", "config")
+	stale := filepath.Join(home, "old-config", "pitlane", "ssh_config")
+	rest := "Host *.corp.example\r\n  User me\r\nMatch host *.internal.example exec \"false\"\r\n  ProxyJump nowhere\r\nInclude " + filepath.Join(home, ".ssh", "config.d") + "/*\r\n"
+	os.MkdirAll(filepath.Join(home, ".ssh", "config.d"), 0o700)
+	os.WriteFile(filepath.Join(home, ".ssh", "config.d", "extra"), []byte("Host extra.example\r\n  Port 2222\r\n"), 0o600)
+	if err := os.WriteFile(user, []byte("Include "+stale+"\r\n"+rest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(user) })
+	r := e.run(t, nil, e.bin, "ssh-config")
+	if r.code != 0 || !strings.Contains(r.stdout, "stale") {
+		t.Fatalf("ssh-config: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	got, _ := os.ReadFile(user)
+	if want := "Include " + e.cfg + "\r\n" + rest; string(got) != want {
+		t.Fatalf("~/.ssh/config =\n%q\nwant\n%q", got, want)
+	}
+	if r := e.run(t, nil, "ssh", "-F", user, "-o", "BatchMode=yes", e.host(), "echo", "through-user-config"); r.code != 0 || r.stdout != "through-user-config\n" {
+		t.Fatalf("ssh through the user's config: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }

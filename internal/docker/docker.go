@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -159,10 +160,24 @@ func (c *Client) Rename(ctx context.Context, id, name string) error {
 }
 
 // Remove deletes a container and its anonymous volumes, stopping it first.
+// A removal already under way (started by a process that died) is waited
+// for.
 func (c *Client) Remove(ctx context.Context, id string) error {
 	err := c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	if cerrdefs.IsNotFound(err) {
 		return nil
+	}
+	if cerrdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress") {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
+			if _, ierr := c.api.ContainerInspect(ctx, id); cerrdefs.IsNotFound(ierr) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
 	}
 	return wrap(err)
 }

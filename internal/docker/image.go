@@ -13,6 +13,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/pkg/jsonmessage"
 	archive "github.com/moby/go-archive"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -87,7 +88,9 @@ func (c *Client) Build(ctx context.Context, spec BuildSpec, out func(string)) er
 	for k, v := range spec.Args {
 		args[k] = &v
 	}
+	auths, hosts, sent, lookup := buildAuths(ctx, spec)
 	resp, err := c.api.ImageBuild(ctx, body, build.ImageBuildOptions{
+		AuthConfigs: auths,
 		Tags:        []string{spec.Tag},
 		Dockerfile:  dockerfile,
 		BuildArgs:   args,
@@ -121,7 +124,7 @@ func (c *Client) Build(ctx context.Context, spec BuildSpec, out func(string)) er
 		}
 		if msg.Error != nil {
 			flush(&partial, out)
-			return fmt.Errorf("image build failed: %s", strings.TrimSpace(msg.Error.Message))
+			return explainAuth(fmt.Errorf("image build failed: %s", strings.TrimSpace(msg.Error.Message)), hosts, sent, lookup)
 		}
 		if msg.Stream != "" {
 			partial.WriteString(msg.Stream)
@@ -168,11 +171,27 @@ func readDockerignore(dir string) ([]string, error) {
 	return ignorefile.ReadAll(bufio.NewReader(f))
 }
 
-// Pull fetches an image from its registry, reporting progress lines to out.
+// Pull fetches an image from its registry, with the user's Docker
+// credentials for it, reporting progress lines to out.
 func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
-	rc, err := c.api.ImagePull(ctx, ref, image.PullOptions{})
+	var opts image.PullOptions
+	var hosts []string
+	sent := map[string]bool{}
+	var lookup error
+	if host, ok := registryOf(ref); ok {
+		hosts = []string{host}
+		ac, found, err := registryAuth(ctx, host)
+		lookup = err
+		if found {
+			if opts.RegistryAuth, err = registry.EncodeAuthConfig(ac); err != nil {
+				return err
+			}
+			sent[host] = true
+		}
+	}
+	rc, err := c.api.ImagePull(ctx, ref, opts)
 	if err != nil {
-		return fmt.Errorf("pulling %s: %w", ref, wrap(err))
+		return explainAuth(fmt.Errorf("pulling %s: %w", ref, wrap(err)), hosts, sent, lookup)
 	}
 	defer rc.Close()
 	dec := json.NewDecoder(rc)
@@ -185,7 +204,7 @@ func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
 			return fmt.Errorf("pulling %s: %w", ref, err)
 		}
 		if msg.Error != nil {
-			return fmt.Errorf("pulling %s: %s", ref, msg.Error.Message)
+			return explainAuth(fmt.Errorf("pulling %s: %s", ref, msg.Error.Message), hosts, sent, lookup)
 		}
 		if msg.Status != "" && msg.Progress == nil {
 			line := msg.Status

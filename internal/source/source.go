@@ -18,6 +18,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -392,4 +393,50 @@ func (w *Work) Without(dir string, fp map[string]string) {
 		kept = append(kept, line)
 	}
 	w.Changes = kept
+}
+
+// Host returns the host (with a port, if the URL has one) of a git
+// remote URL (https, ssh, scp-like), or "" for local paths and file://.
+func Host(remote string) string {
+	remote = strings.TrimSpace(remote)
+	if strings.Contains(remote, "://") {
+		u, err := neturl.Parse(remote)
+		if err != nil || u.Scheme == "file" {
+			return ""
+		}
+		h := strings.ToLower(u.Host)
+		if u.Scheme == "ssh" || u.Scheme == "git+ssh" || u.Scheme == "git" {
+			// The port of an SSH remote says nothing about HTTPS.
+			h = strings.ToLower(u.Hostname())
+		}
+		return h
+	}
+	// scp-like: [user@]host:path
+	if i := strings.IndexByte(remote, ':'); i > 0 && !strings.ContainsAny(remote[:i], "/\\") {
+		h := remote[:i]
+		if j := strings.LastIndexByte(h, '@'); j >= 0 {
+			h = h[j+1:]
+		}
+		return strings.ToLower(h)
+	}
+	return ""
+}
+
+// RemoteHosts returns the hosts of the remotes of the git repository at
+// dir (none if it is not one), sorted and without duplicates.
+func RemoteHosts(ctx context.Context, dir string) []string {
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "config", "--get-regexp", `^remote\..*\.(push)?url$`)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil
+	}
+	var hosts []string
+	for _, line := range strings.Split(string(out), "\n") {
+		_, u, ok := strings.Cut(line, " ")
+		if h := Host(u); ok && h != "" && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	slices.Sort(hosts)
+	return hosts
 }

@@ -205,3 +205,46 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redactIn left the token: %q", got)
 	}
 }
+
+func TestHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://github.com/org/app.git":            "github.com",
+		"https://user:tok@Git.Example.test/o/r.git": "git.example.test",
+		"http://127.0.0.1:8080/r.git":               "127.0.0.1:8080",
+		"ssh://git@gitlab.com:2222/o/r.git":         "gitlab.com",
+		"git@github.com:org/app.git":                "github.com",
+		"github.com:org/app.git":                    "github.com",
+		"file:///srv/repo.git":                      "",
+		"/srv/repo.git":                             "",
+		"./repo":                                    "",
+	} {
+		if got := Host(in); got != want {
+			t.Errorf("Host(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRemoteHosts(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"init", "-q", dir},
+		{"-C", dir, "remote", "add", "origin", "git@github.com:org/app.git"},
+		{"-C", dir, "remote", "add", "mirror", "https://tok@Git.Example.test:8443/app.git"},
+		{"-C", dir, "remote", "add", "again", "https://github.com/org/app.git"},
+		{"-C", dir, "remote", "add", "disk", "/srv/app.git"},
+	} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	got := RemoteHosts(context.Background(), dir)
+	if strings.Join(got, ",") != "git.example.test:8443,github.com" {
+		t.Fatalf("got %v", got)
+	}
+	if got := RemoteHosts(context.Background(), t.TempDir()); len(got) != 0 {
+		t.Fatalf("a folder without git: %v", got)
+	}
+}

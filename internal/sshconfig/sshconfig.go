@@ -32,6 +32,9 @@ type Options struct {
 	// Binary is the absolute path of the pitlane executable that the
 	// ProxyCommand runs: the running executable.
 	Binary string
+	// ForwardAgent makes every connection to a workspace forward the
+	// user's ssh-agent (the user's setting); otherwise only `ssh -A` does.
+	ForwardAgent bool
 	// Hosts are the workspace names to write blocks for. Nil keeps the
 	// names the file has now (see ReadHosts); names that are not DNS
 	// labels are never written.
@@ -111,7 +114,11 @@ func WriteOwn(o Options) (string, *Keys, error) {
 	if hosts == nil {
 		hosts = ReadHosts(o.ConfigDir)
 	}
-	if err := writeIfChanged(path, OwnConfig(o.Binary, keys, hosts), 0o644); err != nil {
+	data := OwnConfig(o.Binary, keys, hosts)
+	if o.ForwardAgent {
+		data = forwardAgent(data)
+	}
+	if err := writeIfChanged(path, data, 0o644); err != nil {
 		return "", nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return path, keys, nil
@@ -187,6 +194,40 @@ func OwnConfig(binary string, k *Keys, hosts []string) []byte {
 		b.WriteString("\tServerAliveCountMax 4\n")
 	}
 	return b.Bytes()
+}
+
+// forwardAgent turns agent forwarding on in every Host block of a
+// rendered config: a ForwardAgent line says yes, and a block without one
+// gets one.
+func forwardAgent(cfg []byte) []byte {
+	var out bytes.Buffer
+	lines := strings.SplitAfter(string(cfg), "\n")
+	for i, line := range lines {
+		t := strings.TrimSpace(line)
+		if k, _, _ := strings.Cut(t, " "); strings.EqualFold(k, "ForwardAgent") {
+			out.WriteString("\tForwardAgent yes\n")
+			continue
+		}
+		out.WriteString(line)
+		if k, _, _ := strings.Cut(t, " "); strings.EqualFold(k, "Host") && !blockSays(lines[i+1:], "ForwardAgent") {
+			out.WriteString("\tForwardAgent yes\n")
+		}
+	}
+	return out.Bytes()
+}
+
+// blockSays reports whether the Host block starting at lines sets key.
+func blockSays(lines []string, key string) bool {
+	for _, line := range lines {
+		k, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Match") {
+			return false
+		}
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // hostRE matches a workspace name: a DNS label.

@@ -456,3 +456,28 @@ func TestReadOnlyUserConfigSaysWhatToDo(t *testing.T) {
 		t.Errorf("the read-only file changed: %q", got)
 	}
 }
+
+func TestForwardAgentSetting(t *testing.T) {
+	e := newEnv(t)
+	e.opts.ForwardAgent = true
+	e.opts.Hosts = []string{"api", "web"}
+	path, _, err := WriteOwn(e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if n := strings.Count(string(got), "ForwardAgent yes"); n != 2 || strings.Contains(string(got), "ForwardAgent no") {
+		t.Fatalf("config with the setting on:\n%s", got)
+	}
+	// Every Host block says yes, whether it said no or nothing before.
+	in := "Host a.pitlane\n\tForwardAgent no\n\tUser x\nHost b.pitlane\n\tUser y\n"
+	want := "Host a.pitlane\n\tForwardAgent yes\n\tUser x\nHost b.pitlane\n\tForwardAgent yes\n\tUser y\n"
+	if out := string(forwardAgent([]byte(in))); out != want {
+		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+	e.opts.ForwardAgent = false
+	WriteOwn(e.opts)
+	if got, _ := os.ReadFile(path); strings.Contains(string(got), "ForwardAgent yes") || strings.Count(string(got), "ForwardAgent no") != 2 {
+		t.Fatalf("turning it off left:\n%s", got)
+	}
+}

@@ -158,7 +158,8 @@ type PrivateEngine struct {
 }
 
 // StartPrivateEngine starts a second dockerd with its own socket, data and
-// state folders (no network bridge of its own, no iptables changes) and
+// state folders, in a network namespace of its own (no bridge, no iptables
+// changes), and
 // loads the given images into it from the main engine. It needs root and
 // dockerd; without them the test is skipped, unless
 // PITLANE_REQUIRE_DOCKER=1, when it fails.
@@ -173,8 +174,10 @@ func StartPrivateEngine(t *testing.T, images ...string) *PrivateEngine {
 	if os.Geteuid() != 0 {
 		skip("a private Docker engine needs root")
 	}
-	if _, err := exec.LookPath("dockerd"); err != nil {
-		skip("a private Docker engine needs dockerd: %v", err)
+	for _, tool := range []string{"dockerd", "unshare"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skip("a private Docker engine needs %s: %v", tool, err)
+		}
 	}
 	// Unix socket paths are short: keep the root short too.
 	root, err := os.MkdirTemp("", "pe-")
@@ -218,7 +221,10 @@ func (e *PrivateEngine) Start(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.log = log
-	e.cmd = exec.Command("dockerd",
+	// Its own network namespace: a dockerd without a bridge removes the
+	// docker0 interface of the namespace it runs in, which would cut the
+	// machine's main engine off its containers.
+	e.cmd = exec.Command("unshare", "--net", "--", "dockerd",
 		"--host", e.Host,
 		"--data-root", filepath.Join(e.root, "data"),
 		"--exec-root", filepath.Join(e.root, "exec"),

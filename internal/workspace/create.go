@@ -56,6 +56,9 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 	if opts.Source == "" {
 		return nil, fmt.Errorf("%w: no source given: name a git URL or a folder", ErrSourceInvalid)
 	}
+	if err := CheckEnv(opts.Env); err != nil {
+		return nil, err
+	}
 	unlock, err := m.lock(name, opCreate)
 	if err != nil {
 		return nil, err
@@ -119,7 +122,7 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 	if err := m.mkdirPrivate(dir); err != nil {
 		return nil, "", err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, "", err
@@ -160,6 +163,9 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 		src = Source{URL: local, Local: true}
 	}
 
+	if err := m.recordPersonal(ctx, name, src, local, opts); err != nil {
+		return nil, "", inStep("source", err)
+	}
 	return m.setup(ctx, name, src, local, opts.ConfigPath, opts.Consent, p)
 }
 

@@ -231,6 +231,11 @@ func (m *Manager) remoteEnvAfter(ctx context.Context, ws *Workspace, containerEn
 	for k, v := range cfg.RemoteEnv {
 		env[k] = vars.Substitute(v)
 	}
+	for _, kv := range m.personalEnv(ws.Name) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
 	return envList(env), nil
 }
 

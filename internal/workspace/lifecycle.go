@@ -75,7 +75,7 @@ func (m *Manager) resume(ctx context.Context, c *runtime.Container, opts StartOp
 	if err := m.mkdirPrivate(m.wsDir(name)); err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (m *Manager) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 	if err := m.mkdirPrivate(m.wsDir(name)); err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := m.openLog(name)
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +409,9 @@ func (m *Manager) runContainerPhase(ctx context.Context, ws *Workspace, id, phas
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHookFailed, err)
 	}
-	return m.runPhase(ctx, ws, cfg, phase, env, p)
+	fw := m.forward(ctx, ws, ws.RemoteUser)
+	defer fw.Stop()
+	return m.runPhase(ctx, ws, cfg, phase, append(env, fw.Env...), p)
 }
 
 // Attach runs the workspace's postAttachCommand, as an editor or terminal

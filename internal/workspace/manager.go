@@ -73,6 +73,9 @@ type Options struct {
 	// HostIDs returns the uid and gid that updateRemoteUserUID gives the
 	// remote user. Default: the uid and gid of this process.
 	HostIDs func() (uid, gid int)
+	// Forwarder, if set, forwards the host's git credentials to setup
+	// hooks, dotfiles and Exec calls that ask for it.
+	Forwarder Forwarder
 	// ConfigDir holds the user's settings, here what they trusted.
 	// Default: $XDG_CONFIG_HOME/pitlane, or ~/.config/pitlane.
 	ConfigDir string
@@ -94,6 +97,12 @@ type CreateOptions struct {
 	ConfigPath string
 	// Progress, if set, receives steps and output lines.
 	Progress Progress
+	// Env (KEY=VALUE) is the user's environment for the workspace: hooks,
+	// exec and SSH sessions see it; labels and logs never hold it.
+	Env []string
+	// Dotfiles, if set, are installed in the workspace user's home after
+	// postCreateCommand.
+	Dotfiles *Dotfiles
 	// Consent is asked when the configuration wants access to the host
 	// (see TrustRequest); nil refuses such a configuration with a
 	// *TrustError.
@@ -142,6 +151,12 @@ type ExecOptions struct {
 	// Resize, for TTY sessions, receives a function that resizes the
 	// terminal once the process runs.
 	Resize func(resize func(width, height uint) error)
+	// Forward lends the process the host's git credentials (through the
+	// Manager's Forwarder) while it runs.
+	Forward bool
+	// Bare runs Pitlane's own helper processes: without the remote
+	// environment and without counting as a use of the workspace.
+	Bare bool
 }
 
 // Runtime is what the engine needs from a place where workspaces run: a
@@ -408,10 +423,12 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 		return -1, fmt.Errorf("workspace %s is stopped: start it with `pitlane start %s`", name, name)
 	}
 	ws := m.fromContainer(c)
-	cfg, hostEnv := m.config(c)
-	env, err := m.remoteEnv(ctx, ws, c.Env, containerResolve(cfg, c.Env), hostEnv)
-	if err != nil {
-		return -1, err
+	var env []string
+	if !opts.Bare {
+		cfg, hostEnv := m.config(c)
+		if env, err = m.remoteEnv(ctx, ws, c.Env, containerResolve(cfg, c.Env), hostEnv); err != nil {
+			return -1, err
+		}
 	}
 	spec := runtime.ExecSpec{
 		Cmd: opts.Cmd, User: opts.User, WorkingDir: opts.Dir, Tty: opts.Tty,
@@ -424,7 +441,14 @@ func (m *Manager) Exec(ctx context.Context, name string, opts ExecOptions) (int,
 	if spec.WorkingDir == "" {
 		spec.WorkingDir = ws.Folder
 	}
-	_ = m.Touch(name)
+	if opts.Forward && m.opts.Forwarder != nil {
+		fw := m.forwardAfter(ctx, ws, spec.User, execForwardDelay)
+		defer fw.Stop()
+		spec.Env = append(spec.Env, fw.Env...)
+	}
+	if !opts.Bare {
+		_ = m.Touch(name)
+	}
 	code, err := m.rt.Exec(ctx, c.ID, spec)
 	if err != nil {
 		return code, m.engineErr(err)

@@ -364,6 +364,29 @@ func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, c *runtime.Conta
 		p.Output("warning: overrideCommand is false, so the features' entrypoints do not run")
 	}
 	merged = containerResolve(merged, c.Env)
+	phases := []string{devcontainer.PhasePostStart}
+	if setup {
+		phases = append(slices.Clone(createPhases), devcontainer.PhasePostStart, devcontainer.PhasePostAttach)
+	}
+	// One channel forwards the host's git credentials to every hook and
+	// the dotfiles. A setup starts it even without hooks, so the agent
+	// that git's credential helper runs is copied in while the steps
+	// below go on.
+	fw := &Forwarding{}
+	if setup || len(merged.Hooks(devcontainer.PhasePostStart)) > 0 {
+		fw = m.forward(ctx, ws, ws.RemoteUser)
+		defer fw.Stop()
+	}
+	if setup {
+		m.personalize(ctx, ws, p)
+	}
+	awaited := false
+	await := func() {
+		if !awaited && fw.Ready != nil {
+			awaited = true
+			m.awaitForwarding(ctx, ws, fw, p)
+		}
+	}
 	// The profile patch needs root: it shares the probe's exec when the
 	// remote user is root, and costs an exec of its own otherwise.
 	prelude := ""
@@ -376,16 +399,22 @@ func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, c *runtime.Conta
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHookFailed, err)
 	}
+	henv = append(henv, fw.Env...)
 	mk := m.readMarker(ws.Name)
 	waitFor := firstNonEmpty(merged.WaitFor, devcontainer.PhaseUpdateContent)
-	phases := []string{devcontainer.PhasePostStart}
-	if setup {
-		phases = append(slices.Clone(createPhases), devcontainer.PhasePostStart, devcontainer.PhasePostAttach)
-	}
 	for _, phase := range phases {
 		once := slices.Contains(createPhases, phase)
 		if once && mk.done(c.ID, phase) {
+			if phase == devcontainer.PhasePostCreate && !mk.done(c.ID, phaseDotfiles) {
+				if err := m.dotfilesStep(ctx, ws, c.ID, henv, await, p); err != nil {
+					return err
+				}
+			}
 			continue
+		}
+		if len(merged.Hooks(phase)) > 0 {
+			// Hooks may use git: the channel must work first.
+			await()
 		}
 		if err := m.runPhase(ctx, ws, merged, phase, henv, p); err != nil {
 			return err
@@ -400,9 +429,35 @@ func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, c *runtime.Conta
 				return err
 			}
 		}
+		if phase == devcontainer.PhasePostCreate && !mk.done(c.ID, phaseDotfiles) {
+			if err := m.dotfilesStep(ctx, ws, c.ID, henv, await, p); err != nil {
+				return err
+			}
+		}
 		if phase == waitFor && len(merged.Hooks(phase)) > 0 && phase != devcontainer.PhasePostAttach {
 			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")
 		}
 	}
+	if setup {
+		await()
+	}
 	return nil
+}
+
+// phaseDotfiles marks, among a container's finished setup phases, that
+// the dotfiles were installed (or failed, which is reported and final).
+const phaseDotfiles = "dotfiles"
+
+// dotfilesStep installs the dotfiles after postCreateCommand, as the Dev
+// Containers CLI does, and records that it did.
+func (m *Manager) dotfilesStep(ctx context.Context, ws *Workspace, id string, env []string, await func(), p Progress) error {
+	m.setupDotfiles(ctx, ws, env, await, p)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return m.updateMarker(ws.Name, func(mk *marker) {
+		if mk.Container == id {
+			mk.Done = append(mk.Done, phaseDotfiles)
+		}
+	})
 }

@@ -117,3 +117,14 @@ func (m *Manager) setupChanges(name string) map[string]string {
 	}
 	return fp
 }
+
+// openLog opens a workspace's log for appending, readable by this user
+// only (a log made by an older version is tightened).
+func (m *Manager) openLog(name string) (*os.File, error) {
+	f, err := os.OpenFile(m.LogPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	_ = f.Chmod(0o600)
+	return f, nil
+}

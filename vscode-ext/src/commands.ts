@@ -156,6 +156,11 @@ export class Commands {
   }
 
   private async runCreate(params: Omit<CreateParams, 'workDoneToken'>): Promise<void> {
+    const dots = vscode.workspace.getConfiguration('pitlane.dotfiles');
+    const repository = dots.get<string>('repository', '').trim();
+    if (repository && !params.dotfiles) {
+      params = { ...params, dotfiles: { repository, script: dots.get<string>('installScript', '').trim() || undefined } };
+    }
     await this.remember(params.source);
     this.build.clear();
     this.build.appendLine(`Creating a workspace from ${params.source}${params.branch ? ` (${params.branch})` : ''}`);

@@ -100,6 +100,13 @@ export interface CreateParams {
   name?: string;
   configPath?: string;
   ide?: string;
+  dotfiles?: Dotfiles;
+}
+
+/** The dotfiles to install; absent means the user's saved default. */
+export interface Dotfiles {
+  repository: string;
+  script?: string;
 }
 
 export interface OpenResult {

@@ -72,7 +72,8 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
     /** The create params for what was entered; [ide] makes the answer say how to open the workspace. */
     fun params(ide: String?): CreateParams {
         val config = (configs.selectedItem as? String)?.takeIf { it != AUTO }
-        return CreateForm.params(source.text, branch.text, name.text, config, ide)
+        val s = PitlaneSettings.get().state
+        return CreateForm.params(source.text, branch.text, name.text, config, ide, s.dotfilesRepository, s.dotfilesScript)
     }
 
     /** Asks the bridge for the source's devcontainer.json files and offers them. */

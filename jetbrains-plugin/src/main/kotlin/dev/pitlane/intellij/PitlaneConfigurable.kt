@@ -6,6 +6,7 @@ import com.intellij.openapi.ui.ComboBox
 import com.intellij.openapi.ui.TextFieldWithBrowseButton
 import com.intellij.ui.components.JBCheckBox
 import com.intellij.ui.components.JBLabel
+import com.intellij.ui.components.JBTextField
 import com.intellij.util.ui.FormBuilder
 import com.intellij.util.ui.UIUtil
 import dev.pitlane.core.PitlaneBinary
@@ -14,11 +15,13 @@ import javax.swing.DefaultComboBoxModel
 import javax.swing.JComponent
 import javax.swing.JPanel
 
-/** Settings | Tools | Pitlane: the binary, the IDE workspaces open in, and the telemetry opt-in. */
+/** Settings | Tools | Pitlane: the binary, the IDE workspaces open in, dotfiles, and the telemetry opt-in. */
 class PitlaneConfigurable : Configurable {
     private var binary: TextFieldWithBrowseButton? = null
     private var ide: ComboBox<String>? = null
     private var telemetry: JBCheckBox? = null
+    private var dotfiles: JBTextField? = null
+    private var dotfilesScript: JBTextField? = null
 
     override fun getDisplayName() = "Pitlane"
 
@@ -34,6 +37,10 @@ class PitlaneConfigurable : Configurable {
             isEditable = true
             toolTipText = "Empty: a JetBrains IDE through JetBrains Gateway when the bridge offers one"
         }
+        val d = JBTextField().apply { emptyText.text = "pitlane settings dotfiles, if set" }
+        val ds = JBTextField().apply { emptyText.text = "install.sh, bootstrap.sh, setup.sh, ... or links" }
+        dotfiles = d
+        dotfilesScript = ds
         val t = JBCheckBox("Send anonymous usage metrics (only while the IDE's own data sharing is on too)")
         binary = b
         ide = i
@@ -43,6 +50,9 @@ class PitlaneConfigurable : Configurable {
             .addLabeledComponent("Pitlane binary:", b)
             .addComponentToRightColumn(hint("Leave empty to use the pitlane found on PATH."))
             .addLabeledComponent("Open workspaces in:", i)
+            .addLabeledComponent("Dotfiles repository:", d)
+            .addComponentToRightColumn(hint("Git URL, local repository or OWNER/REPO, installed in new workspaces."))
+            .addLabeledComponent("Dotfiles install script:", ds)
             .addComponent(t)
             .addComponentToRightColumn(hint("Off by default. Pitlane never sends names, paths or repository URLs."))
             .addComponentFillVertically(JPanel(), 0)
@@ -60,6 +70,8 @@ class PitlaneConfigurable : Configurable {
         val s = PitlaneSettings.get().state
         return binary?.text?.trim() != s.binaryPath.orEmpty() ||
             ideText() != s.defaultIde.orEmpty() ||
+            dotfiles?.text?.trim() != s.dotfilesRepository.orEmpty() ||
+            dotfilesScript?.text?.trim() != s.dotfilesScript.orEmpty() ||
             telemetry?.isSelected != s.telemetryEnabled
     }
 
@@ -69,6 +81,8 @@ class PitlaneConfigurable : Configurable {
         val binaryChanged = newBinary != s.binaryPath.orEmpty()
         s.binaryPath = newBinary
         s.defaultIde = ideText()
+        s.dotfilesRepository = dotfiles?.text?.trim().orEmpty()
+        s.dotfilesScript = dotfilesScript?.text?.trim().orEmpty()
         s.telemetryEnabled = telemetry?.isSelected ?: false
         val service = PitlaneService.get()
         if (binaryChanged) service.session.restart() else service.sendConsent()
@@ -78,6 +92,8 @@ class PitlaneConfigurable : Configurable {
         val s = PitlaneSettings.get().state
         binary?.text = s.binaryPath.orEmpty()
         ide?.selectedItem = s.defaultIde.orEmpty()
+        dotfiles?.text = s.dotfilesRepository.orEmpty()
+        dotfilesScript?.text = s.dotfilesScript.orEmpty()
         telemetry?.isSelected = s.telemetryEnabled
     }
 
@@ -85,5 +101,7 @@ class PitlaneConfigurable : Configurable {
         binary = null
         ide = null
         telemetry = null
+        dotfiles = null
+        dotfilesScript = null
     }
 }

@@ -18,6 +18,12 @@ class PitlaneSettings : SimplePersistentStateComponent<PitlaneSettings.Options>(
         /** The IDE workspaces open in (one of the bridge's "ides"); empty: a JetBrains one. */
         var defaultIde by string("")
 
+        /** Dotfiles repository for new workspaces; empty: `pitlane settings dotfiles`. */
+        var dotfilesRepository by string("")
+
+        /** Its install script; empty: install.sh, bootstrap.sh, setup.sh, ... or links. */
+        var dotfilesScript by string("")
+
         /** Anonymous usage metrics: off until the user turns them on. */
         var telemetryEnabled by property(false)
     }

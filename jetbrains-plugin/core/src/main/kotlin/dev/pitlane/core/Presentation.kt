@@ -96,13 +96,27 @@ object CreateForm {
         else -> "${configs.size} configurations found: pick one."
     }
 
-    /** The create params for the form's fields; blank optional fields are left out. */
-    fun params(source: String, branch: String, name: String, configPath: String?, ide: String?): CreateParams =
+    /**
+     * The create params for the form's fields; blank optional fields are left out. [dotfiles] and
+     * [dotfilesScript] are the plugin's settings: blank leaves the user's saved default in charge.
+     */
+    fun params(
+        source: String,
+        branch: String,
+        name: String,
+        configPath: String?,
+        ide: String?,
+        dotfiles: String? = null,
+        dotfilesScript: String? = null,
+    ): CreateParams =
         CreateParams(
             source = source.trim(),
             branch = branch.trim().ifEmpty { null },
             name = name.trim().ifEmpty { null },
             configPath = configPath?.trim()?.ifEmpty { null },
             ide = ide?.ifEmpty { null },
+            dotfiles = dotfiles?.trim()?.ifEmpty { null }?.let {
+                Dotfiles(repository = it, script = dotfilesScript?.trim()?.ifEmpty { null })
+            },
         )
 }

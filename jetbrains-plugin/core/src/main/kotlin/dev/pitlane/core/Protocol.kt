@@ -158,7 +158,12 @@ data class CreateParams(
     val ide: String? = null,
     /** Set by [BridgeClient] when progress is wanted. */
     val workDoneToken: String? = null,
+    /** The dotfiles to install; null: the user's saved default. */
+    val dotfiles: Dotfiles? = null,
 )
+
+/** A dotfiles repository and its install script (null: the usual names, else links). */
+data class Dotfiles(val repository: String = "", val script: String? = null)
 
 data class CreateResult(val workspace: Workspace = Workspace(), val open: OpenResult? = null)
 

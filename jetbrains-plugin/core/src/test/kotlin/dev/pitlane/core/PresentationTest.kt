@@ -68,6 +68,11 @@ class PresentationTest {
         assertNotNull(CreateForm.nameError("a".repeat(64)))
         assertNotNull(CreateForm.sourceError("  "))
         assertEquals(CreateParams(source = "https://x/y.git", branch = "dev", ide = "gateway"), CreateForm.params(" https://x/y.git ", "dev ", " ", "", "gateway"))
+        assertEquals(
+            CreateParams(source = "/s", dotfiles = Dotfiles("me/dots", "bin/setup")),
+            CreateForm.params("/s", "", "", null, null, " me/dots ", " bin/setup "),
+        )
+        assertEquals(CreateParams(source = "/s"), CreateForm.params("/s", "", "", null, null, " ", "bin/setup"))
     }
 
     @Test
