@@ -218,7 +218,7 @@ func goRoute(v *detect.Version) route {
 		"RUN arch=\"$(dpkg --print-architecture)\" && tmp=\"$(mktemp -d)\" && cd \"$tmp\" \\\n" +
 			"    && GOPATH=\"$tmp/gopath\" GOFLAGS=-modcacherw /usr/bin/go mod download -json \"golang.org/toolchain@v0.0.1-go" + tc + ".linux-$arch\" > download.json \\\n" +
 			"    && dir=\"$(sed -n 's/^\\t\"Dir\": \"\\(.*\\)\",$/\\1/p' download.json)\" \\\n" +
-			"    && rm -rf /usr/local/go && cp -a \"$dir\" /usr/local/go && chmod -R u+w,a+rX /usr/local/go \\\n" +
+			"    && rm -rf /usr/local/go && mv \"$dir\" /usr/local/go \\\n" +
 			"    && chmod a+x /usr/local/go/bin/* /usr/local/go/pkg/tool/*/* && cd / && rm -rf \"$tmp\" \\\n" +
 			"    && /usr/local/go/bin/go version",
 		"ENV PATH=/usr/local/go/bin:/root/go/bin:$PATH",
