@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 DEMO     ?= pitlane-demo
 
-.PHONY: help setup build base-image demo demo-clean test test-go test-jetbrains test-vscode e2e-vscode conformance bench lint fmt
+.PHONY: help setup build base-image demo demo-clean test test-go test-jetbrains test-vscode e2e-vscode conformance bench lint fmt k8s-build k8s-up k8s-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -21,7 +21,7 @@ base-image: ## build the default base image offline (pitlane/base:bookworm)
 	scripts/base-image.sh
 
 demo: ## set up, build, create a workspace from examples/dockerfile and list workspaces
-	PITLANE_E2E=0 scripts/setup.sh
+	PITLANE_E2E=0 PITLANE_K8S=0 scripts/setup.sh
 	$(MAKE) --no-print-directory build
 	@$(BIN) delete --force $(DEMO) >/dev/null 2>&1 || true
 	$(BIN) create examples/dockerfile --name $(DEMO)
@@ -61,6 +61,17 @@ bench: build $(DEVCONTAINER_CLI) ## benchmarks, reported as ratios to a baseline
 	$(GO) test -run '^$$' -bench 'StartToInitialize|IdleRSS' -benchtime 5x ./bridge
 	$(GO) test -run '^$$' -bench Flush -benchtime 40x ./telemetry
 	$(GO) test -run '^$$' -bench TelemetryCommand -benchtime 10x ./cmd/pitlane
+	$(GO) test -run '^$$' -bench CreateToExec -benchtime 5x ./internal/kube
+
+k8s-build: ## build the test cluster's Kubernetes binaries from the Go module proxy (cached per machine)
+	scripts/k8s/build.sh
+
+k8s-up: ## start a single-node Kubernetes cluster "dev" in network namespace pitlane-k8s-dev (root)
+	scripts/k8s/cluster.sh up dev
+	@echo "try it: scripts/k8s/cluster.sh run dev $(BIN) provider add dev kubernetes"
+
+k8s-down: ## stop the cluster that k8s-up started and remove its state
+	scripts/k8s/cluster.sh down dev
 
 lint: ## go vet, gofmt and staticcheck
 	$(GO) vet ./...

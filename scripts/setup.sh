@@ -16,11 +16,20 @@ need=(
   "mvn:maven"
   "docker-registry:docker-registry"
   "npm:npm"
+  # The single-node Kubernetes cluster of the Kubernetes provider's tests
+  # (scripts/k8s): its own containerd and runc, CNI plugins, certificates.
+  "containerd:containerd"
+  "runc:runc"
+  "openssl:openssl"
+  "curl:curl"
+  "ip:iproute2"
+  "nsenter:util-linux"
+  "/usr/lib/cni/bridge:containernetworking-plugins"
 )
 missing=()
 for pair in "${need[@]}"; do
   cmd=${pair%%:*} pkg=${pair#*:}
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ] || missing+=("$pkg")
 done
 if [ "${PITLANE_E2E:-1}" != 0 ]; then
   # The VS Code end-to-end test runs code-server in Debian's Chromium and
@@ -43,3 +52,10 @@ fi
 scripts/start-docker.sh
 scripts/base-image.sh
 scripts/test-images.sh
+if [ "${PITLANE_K8S:-1}" != 0 ]; then
+  # Cached per machine: only the first run builds (several minutes).
+  if ! scripts/k8s/build.sh --check >/dev/null 2>&1; then
+    echo "==> building the test cluster's Kubernetes binaries (first time on this machine: several minutes)"
+  fi
+  scripts/k8s/build.sh >/dev/null
+fi

@@ -215,3 +215,59 @@ func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
 		}
 	}
 }
+
+// Tag gives the image src the additional name dst.
+func (c *Client) Tag(ctx context.Context, src, dst string) error {
+	return wrap(c.api.ImageTag(ctx, src, dst))
+}
+
+// Push uploads an image to its registry, with the user's Docker
+// credentials for it (as Pull finds them), reporting progress lines to
+// out. Without credentials the push is anonymous: the engine refuses an
+// empty auth header, so an empty one names just the server.
+func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
+	var hosts []string
+	sent := map[string]bool{}
+	var lookup error
+	var ac registry.AuthConfig
+	if host, ok := registryOf(ref); ok {
+		hosts = []string{host}
+		var found bool
+		var err error
+		ac, found, err = registryAuth(ctx, host)
+		lookup = err
+		if !found {
+			ac = registry.AuthConfig{ServerAddress: host}
+		}
+		sent[host] = found
+	}
+	header, err := registry.EncodeAuthConfig(ac)
+	if err != nil {
+		return err
+	}
+	rc, err := c.api.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: header})
+	if err != nil {
+		return explainAuth(fmt.Errorf("pushing %s: %w", ref, wrap(err)), hosts, sent, lookup)
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var msg jsonmessage.JSONMessage
+		if err := dec.Decode(&msg); err != nil {
+			if err == io.EOF {
+				return ctx.Err()
+			}
+			return fmt.Errorf("pushing %s: %w", ref, err)
+		}
+		if msg.Error != nil {
+			return explainAuth(fmt.Errorf("pushing %s: %s", ref, msg.Error.Message), hosts, sent, lookup)
+		}
+		if msg.Status != "" && msg.Progress == nil {
+			line := msg.Status
+			if msg.ID != "" {
+				line = msg.ID + ": " + line
+			}
+			out(line)
+		}
+	}
+}

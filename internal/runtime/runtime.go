@@ -73,6 +73,41 @@ type ContainerSpec struct {
 	// Devices are docker --device values: HOST[:CONTAINER[:PERMISSIONS]].
 	Devices []string
 	ShmSize int64
+
+	// What a runtime whose containers do not run on this machine
+	// (Kubernetes) needs instead of bind mounts of this machine's folders.
+	// Runtimes that share this machine's files may ignore them.
+
+	// Folder is the workspace folder in the container.
+	Folder string
+	// Source, if set, is the repository cloned into Folder the first time
+	// the container starts.
+	Source *GitSource
+	// Home, if set, is the remote user's home folder, kept with the
+	// workspace's files and first filled with what the image has there.
+	Home string
+	// Owner, if set, is the user (a name or uid of the image) who gets
+	// Folder and Home.
+	Owner string
+	// Resources are what the workspace asks of the runtime
+	// (hostRequirements).
+	Resources Resources
+}
+
+// GitSource is a git repository a runtime clones into a workspace.
+type GitSource struct {
+	URL string
+	// Ref is a branch or tag; empty for the remote's default branch.
+	Ref string
+}
+
+// Resources are what a workspace asks of its runtime. Zero values ask
+// for nothing in particular.
+type Resources struct {
+	CPUs int
+	// Memory and Storage are in bytes.
+	Memory  int64
+	Storage int64
 }
 
 // ExecSpec is a process to run in a running container.

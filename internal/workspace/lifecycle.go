@@ -370,7 +370,7 @@ func (m *Manager) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 	}
 	_ = m.updateMarker(name, func(mk *marker) { mk.Before, mk.BeforeError = "", "" })
 	if rerr := m.rt.Remove(context.WithoutCancel(ctx), c.ID); rerr != nil {
-		p.Output(fmt.Sprintf("warning: the old container %s could not be removed: %v", c.ID[:12], rerr))
+		p.Output(fmt.Sprintf("warning: the old container %s could not be removed: %v", ContainerName(name)+"-previous", rerr))
 	} else if c.Labels[LabelBuiltImage] != "" && c.ImageID != "" {
 		// The new build took the tag; the old image would only dangle.
 		_ = m.rt.RemoveImage(context.WithoutCancel(ctx), c.ImageID)
