@@ -38,6 +38,9 @@ type Manager interface {
 	Attach(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error)
 	Watch(ctx context.Context) (<-chan workspace.Event, error)
 	Configs(ctx context.Context, source string) ([]string, error)
+	// Detect says what Create would use for a source, generating a config
+	// for one without.
+	Detect(ctx context.Context, source string) (*workspace.Detection, error)
 }
 
 // Opener knows how to open a workspace in an IDE.

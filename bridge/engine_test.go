@@ -169,9 +169,9 @@ func TestTranscriptsEngine(t *testing.T) {
 	for _, name := range transcriptNames(t) {
 		t.Run(name, func(t *testing.T) {
 			env := newEngineEnv(t)
-			source, slow := writeSources(t)
+			vars := transcriptVars(t, uniqueName("tr"))
 			tr := startInProcess(t, bridge.Options{Manager: env.manager(t, cli), Version: "test"})
-			runTranscript(t, name, tr, map[string]string{"NAME": uniqueName("tr"), "SOURCE": source, "SLOW_SOURCE": slow})
+			runTranscript(t, name, tr, vars)
 		})
 	}
 }
@@ -184,9 +184,9 @@ func TestTranscriptsBinary(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := newEngineEnv(t)
 			env.manager(t, cli) // cleanup only
-			source, slow := writeSources(t)
+			vars := transcriptVars(t, uniqueName("bin"))
 			tr, _ := startBinary(t, env)
-			runTranscript(t, name, tr, map[string]string{"NAME": uniqueName("bin"), "SOURCE": source, "SLOW_SOURCE": slow})
+			runTranscript(t, name, tr, vars)
 		})
 	}
 }

@@ -258,6 +258,10 @@ func (f *fakeManager) Configs(ctx context.Context, source string) ([]string, err
 	return out, nil
 }
 
+func (f *fakeManager) Detect(ctx context.Context, source string) (*workspace.Detection, error) {
+	return workspace.Detect(ctx, source, workspace.DefaultImage)
+}
+
 type nopProgress struct{}
 
 func (nopProgress) Step(string)   {}

@@ -31,6 +31,7 @@ var handlers = map[string]handler{
 	protocol.MethodWorkspaceOpen:       (*Server).open,
 	protocol.MethodWorkspaceLogs:       (*Server).logs,
 	protocol.MethodWorkspaceConfigs:    (*Server).configs,
+	protocol.MethodWorkspaceDetect:     (*Server).detect,
 	protocol.MethodTelemetrySetConsent: (*Server).setConsent,
 }
 
@@ -276,6 +277,41 @@ func (s *Server) configs(ctx context.Context, req *jsonrpc2.Request) (any, error
 		cfgs = []string{}
 	}
 	return protocol.ConfigsResult{Configs: cfgs}, nil
+}
+
+func (s *Server) detect(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	var p protocol.DetectParams
+	if err := decodeParams(req, &p, true); err != nil {
+		return nil, err
+	}
+	if p.Source == "" {
+		return nil, invalidParams(`"source" is required: a git URL or a local folder`)
+	}
+	d, err := s.opts.Manager.Detect(ctx, p.Source)
+	if err != nil {
+		return nil, err
+	}
+	res := protocol.DetectResult{Kind: string(d.Kind), ConfigPath: d.ConfigPath, Summary: d.Summary, Message: d.Message, Stacks: []protocol.DetectedStack{}}
+	for _, st := range d.Report.Stacks {
+		ds := protocol.DetectedStack{Language: st.Language, Dir: st.Dir, File: st.Evidence.File}
+		if st.Version != nil {
+			ds.Version = st.Version.Spec
+		}
+		res.Stacks = append(res.Stacks, ds)
+	}
+	for _, sv := range d.Report.Services {
+		res.Services = append(res.Services, sv.Name)
+	}
+	if run, _, ok := d.Report.TestCommand(); ok {
+		res.Test = run
+	}
+	if g := d.Generated; g != nil {
+		res.Warnings = g.Warnings
+		if p.Files {
+			res.Files = g.Files
+		}
+	}
+	return res, nil
 }
 
 func (s *Server) setConsent(ctx context.Context, req *jsonrpc2.Request) (any, error) {

@@ -58,6 +58,16 @@ func writeSources(t testing.TB) (source, slow string) {
 	return source, slow
 }
 
+// transcriptVars are the variables every transcript may use: those of
+// writeSources and DETECT_SOURCE, a Go module with no container config.
+func transcriptVars(t testing.TB, name string) map[string]string {
+	source, slow := writeSources(t)
+	detect := filepath.Join(filepath.Dir(source), "detect-src")
+	must(t, os.MkdirAll(detect, 0o755))
+	must(t, os.WriteFile(filepath.Join(detect, "go.mod"), []byte("module example.com/detect\n\ngo 1.24.2\n"), 0o644))
+	return map[string]string{"NAME": name, "SOURCE": source, "SLOW_SOURCE": slow, "DETECT_SOURCE": detect}
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
@@ -70,9 +80,9 @@ func must(t testing.TB, err error) {
 func TestTranscriptsFake(t *testing.T) {
 	for _, name := range transcriptNames(t) {
 		t.Run(name, func(t *testing.T) {
-			source, slow := writeSources(t)
+			vars := transcriptVars(t, "demo")
 			tr := startInProcess(t, bridge.Options{Manager: newFakeManager(t.TempDir()), Version: "test"})
-			runTranscript(t, name, tr, map[string]string{"NAME": "demo", "SOURCE": source, "SLOW_SOURCE": slow})
+			runTranscript(t, name, tr, vars)
 		})
 	}
 }

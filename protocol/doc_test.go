@@ -36,6 +36,7 @@ var methods = map[string]message{
 	protocol.MethodWorkspaceOpen:       {params: protocol.OpenParams{}, result: protocol.OpenResult{}},
 	protocol.MethodWorkspaceLogs:       {params: protocol.LogsParams{}, result: protocol.LogsResult{}},
 	protocol.MethodWorkspaceConfigs:    {params: protocol.ConfigsParams{}, result: protocol.ConfigsResult{}},
+	protocol.MethodWorkspaceDetect:     {params: protocol.DetectParams{}, result: protocol.DetectResult{}},
 	protocol.MethodTelemetrySetConsent: {params: protocol.SetConsentParams{}, result: protocol.SetConsentResult{}},
 	protocol.MethodExit:                {notif: true},
 	protocol.MethodCancelRequest:       {notif: true, params: protocol.CancelParams{}},

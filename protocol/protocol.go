@@ -107,6 +107,11 @@ const (
 	// source, for a picker before create. Params: [ConfigsParams]; result:
 	// [ConfigsResult].
 	MethodWorkspaceConfigs = "workspace/configs"
+	// MethodWorkspaceDetect says what workspace/create would use for a
+	// source: its devcontainer.json, its Dockerfile, or a config Pitlane
+	// generates from what the repository contains, for a message before
+	// create. Params: [DetectParams]; result: [DetectResult].
+	MethodWorkspaceDetect = "workspace/detect"
 	// MethodTelemetrySetConsent passes the IDE's telemetry settings to the
 	// server. Params: [SetConsentParams]; result: [SetConsentResult].
 	MethodTelemetrySetConsent = "telemetry/setConsent"
@@ -258,7 +263,8 @@ type Workspace struct {
 	LocalFolder string `json:"localFolder,omitempty"`
 	// Image is the image the container runs.
 	Image string `json:"image"`
-	// ConfigKind is "devcontainer", "dockerfile" or "default".
+	// ConfigKind is "devcontainer", "dockerfile", "detected" (a config
+	// generated from the repository's files) or "default".
 	ConfigKind string `json:"configKind,omitempty"`
 	// ConfigPath is the devcontainer.json used, relative to the source.
 	ConfigPath string    `json:"configPath,omitempty"`
@@ -403,6 +409,55 @@ type ConfigsResult struct {
 	// Configs are devcontainer.json paths relative to the source root;
 	// never null, empty when the source has none.
 	Configs []string `json:"configs"`
+}
+
+// DetectParams are the params of workspace/detect.
+type DetectParams struct {
+	// Source is a git URL or a local folder, as for workspace/create.
+	Source string `json:"source"`
+	// Files asks for the generated files (devcontainer.json, Dockerfile) in
+	// the result, as `pitlane config SOURCE --generate` prints them.
+	Files bool `json:"files,omitempty"`
+}
+
+// DetectResult is the result of workspace/detect.
+type DetectResult struct {
+	// Kind is what create would use: "devcontainer", "dockerfile",
+	// "detected" or "default".
+	Kind string `json:"kind"`
+	// ConfigPath is the source's devcontainer.json (kind "devcontainer").
+	ConfigPath string `json:"configPath,omitempty"`
+	// Summary names the detected setup ("Go 1.24 + PostgreSQL"); set with
+	// kind "detected".
+	Summary string `json:"summary,omitempty"`
+	// Message is one sentence to show before create ("no
+	// devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL
+	// setup").
+	Message string `json:"message"`
+	// Stacks are the languages found, whatever the kind; never null.
+	Stacks []DetectedStack `json:"stacks"`
+	// Services are the services the repository expects (postgres, redis,
+	// ...).
+	Services []string `json:"services,omitempty"`
+	// Test is the test command found, if any.
+	Test string `json:"test,omitempty"`
+	// Warnings are versions the repository asks for that cannot be
+	// installed, and what is installed instead (kind "detected").
+	Warnings []string `json:"warnings,omitempty"`
+	// Files are the generated files by name, when params.files was set.
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// DetectedStack is one language project found in a source.
+type DetectedStack struct {
+	// Language is go, node, python, rust, java or ruby.
+	Language string `json:"language"`
+	// Dir is the project's folder relative to the source ("." for the root).
+	Dir string `json:"dir"`
+	// Version is the version the project asks for, as written.
+	Version string `json:"version,omitempty"`
+	// File is the file that shows the project (go.mod, package.json, ...).
+	File string `json:"file"`
 }
 
 // SetConsentParams are the params of telemetry/setConsent. Telemetry is

@@ -77,7 +77,7 @@ var Instruments = []Instrument{
 var DataPointAttributes = []Attribute{
 	{Key: keyOutcome, Values: []string{"success", "hooks_failed", "failure", Other},
 		Description: "`success`: the workspace runs and its setup hooks passed; `hooks_failed`: the workspace exists but a setup hook failed; `failure`: creation failed and was rolled back."},
-	{Key: keyConfigKind, Values: []string{"devcontainer", "dockerfile", "image", "default", Other},
+	{Key: keyConfigKind, Values: []string{"devcontainer", "dockerfile", "image", "detected", "default", Other},
 		Description: "Where the container definition came from: a devcontainer.json, a Dockerfile without devcontainer.json, an image name, or Pitlane's default image."},
 	{Key: keyFailedStep, Values: []string{"none", "source", "config", "build", "container", "hooks", Other},
 		Description: "The step that failed: getting the source, reading the configuration, building the image, creating the container, running setup hooks; `none` when nothing failed."},

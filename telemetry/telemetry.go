@@ -126,7 +126,7 @@ func (r *Recorder) SetIDEConsent(settingEnabled, ideTelemetryEnabled bool) error
 }
 
 // WorkspaceCreated records a creation. outcome is "success",
-// "hooks_failed" or "failure"; configKind "devcontainer", "dockerfile",
+// "hooks_failed" or "failure"; configKind "devcontainer", "dockerfile", "detected",
 // "image" or "default"; failedStep "" or one of "source", "config",
 // "build", "container", "hooks". Other values are recorded as "other".
 func (r *Recorder) WorkspaceCreated(outcome, configKind, failedStep string, d time.Duration) {

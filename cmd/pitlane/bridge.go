@@ -220,3 +220,8 @@ func (l *lazyManager) Configs(ctx context.Context, source string) ([]string, err
 	}
 	return m.Configs(ctx, source)
 }
+
+// Detect reads files only, so it answers without the Docker engine.
+func (l *lazyManager) Detect(ctx context.Context, source string) (*workspace.Detection, error) {
+	return workspace.Detect(ctx, source, workspace.DefaultImage)
+}

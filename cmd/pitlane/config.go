@@ -9,8 +9,11 @@ import (
 )
 
 type configOptions struct {
-	config string
-	json   bool
+	config   string
+	json     bool
+	generate bool
+	write    bool
+	force    bool
 }
 
 func init() { commands = append(commands, newConfigCommand) }
@@ -25,12 +28,26 @@ picks (and which others there are), the workspace folder, the user, the
 features in install order, and the whole configuration with variables
 substituted and the image's and features' metadata merged in. Nothing is
 built or started. ${containerEnv:...} stays as written: it is known only
-once the container runs.`,
+once the container runs.
+
+With --generate it prints the devcontainer.json (and Dockerfile) Pitlane
+generates from what the repository contains, whether or not it has a config
+of its own: the languages at the versions it asks for, its package managers,
+services, test command and ports, each choice with a comment naming the file
+it came from. --write puts those files into SOURCE/.devcontainer/ to commit.`,
 		Example: `  pitlane config .
-  pitlane config ./app --config .devcontainer/go/devcontainer.json --json`,
+  pitlane config ./app --config .devcontainer/go/devcontainer.json --json
+  pitlane config . --generate
+  pitlane config . --generate --write`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if opts.write && !opts.generate {
+				return fmt.Errorf("--write goes with --generate: pitlane config %s --generate --write", args[0])
+			}
+			if opts.generate {
+				return runGenerate(a, args[0], opts)
+			}
 			m, err := a.manager(ctx)
 			if err != nil {
 				return err
@@ -72,5 +89,8 @@ once the container runs.`,
 	}
 	cmd.Flags().StringVar(&opts.config, "config", "", "devcontainer.json to use, relative to the source")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&opts.generate, "generate", false, "print the config generated from the repository's files")
+	cmd.Flags().BoolVar(&opts.write, "write", false, "with --generate: write the files into SOURCE/.devcontainer/")
+	cmd.Flags().BoolVar(&opts.force, "force", false, "with --write: replace files that exist already")
 	return cmd
 }

@@ -41,8 +41,9 @@ configuration apply); local folders are mounted in place.
 
 The container is defined by .devcontainer/devcontainer.json or
 .devcontainer.json (or --config); without one, by a Dockerfile at the root;
-without that, Pitlane's default image. Setup hooks run before the command
-returns. Build and hook output is also kept for 'pitlane logs NAME'.
+without that, by a config generated from the repository's files (see
+'pitlane config SOURCE --generate'); with nothing to detect, Pitlane's
+default image. Setup hooks run before the command returns. Build and hook output is also kept for 'pitlane logs NAME'.
 
 Your git identity (user.name, user.email, SSH signing) is copied into the
 workspace; git there gets your credentials for the workspace's own hosts

@@ -58,7 +58,12 @@ func (m *Manager) ResolveConfig(ctx context.Context, src, configPath string) (*R
 	}
 	var warnings []string
 	rec := progressFunc(func(line string) { warnings = append(warnings, line) })
-	pl, err := m.readConfig(local, configPath, rec)
+	genDir, err := os.MkdirTemp("", "pitlane-generated-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(genDir)
+	pl, err := m.readConfig(local, configPath, genDir, rec)
 	if err != nil {
 		return nil, err
 	}

@@ -237,8 +237,10 @@ type plan struct {
 	image      string
 }
 
-// readConfig finds and reads the source's container configuration.
-func (m *Manager) readConfig(local, configPath string, p Progress) (*plan, error) {
+// readConfig finds and reads the source's container configuration. A
+// source with none gets a config generated from what it contains, kept in
+// genDir.
+func (m *Manager) readConfig(local, configPath, genDir string, p Progress) (*plan, error) {
 	pl := &plan{}
 	if configPath == "" {
 		found, err := devcontainer.Find(local)
@@ -260,11 +262,7 @@ func (m *Manager) readConfig(local, configPath string, p Progress) (*plan, error
 			pl.build = &devcontainer.BuildSpec{Context: local, Dockerfile: "Dockerfile"}
 			return pl, nil
 		}
-		p.Output("no devcontainer.json or Dockerfile found: using the default image " + m.opts.DefaultImage)
-		pl.kind = KindDefault
-		pl.cfg = &devcontainer.Config{Image: m.opts.DefaultImage}
-		pl.image = m.opts.DefaultImage
-		return pl, nil
+		return m.detectedPlan(local, genDir, p)
 	}
 	abs := configPath
 	if !filepath.IsAbs(abs) {

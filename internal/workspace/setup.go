@@ -112,7 +112,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 // can be known before an image exists.
 func (m *Manager) planStep(ctx context.Context, name, local, configPath string, p Progress) (*resolved, error) {
 	p.Step("Reading configuration")
-	pl, err := m.readConfig(local, configPath, p)
+	pl, err := m.readConfig(local, configPath, m.DetectedDir(name), p)
 	if err != nil {
 		return nil, err
 	}

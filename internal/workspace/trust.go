@@ -207,7 +207,9 @@ func planTrust(r *resolved, local string) []TrustItem {
 	if r.mount.Type == "bind" && filepath.Clean(r.mount.Source) != filepath.Clean(local) {
 		items = append(items, TrustItem{Kind: TrustBindMount, Detail: r.mount.Source + " to " + r.mount.Target + " (workspaceMount)", From: own})
 	}
-	if r.build != nil && !within(local, r.build.Context) {
+	// A detected config's build context is the folder Pitlane generated
+	// it into, not a path the repository chose.
+	if r.build != nil && r.kind != KindDetected && !within(local, r.build.Context) {
 		items = append(items, TrustItem{Kind: TrustBuildContext, Detail: r.build.Context, From: own})
 	}
 	for _, f := range r.features {

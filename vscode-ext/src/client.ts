@@ -14,6 +14,7 @@ import {
 import {
   ClientInfo,
   ConfigsResult,
+  DetectResult,
   CreateParams,
   CreateResult,
   DidChangeParams,
@@ -107,6 +108,10 @@ export class PitlaneClient implements Disposable {
   async configs(source: string, token?: CancellationToken): Promise<string[]> {
     const r: ConfigsResult = await this.connection.sendRequest(Method.configs, { source }, token ?? CancellationToken.None);
     return r.configs ?? [];
+  }
+
+  detect(source: string, token?: CancellationToken): Promise<DetectResult> {
+    return this.connection.sendRequest(Method.detect, { source }, token ?? CancellationToken.None);
   }
 
   async setConsent(enabled: boolean, ideTelemetryEnabled: boolean): Promise<boolean> {

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Bridge } from './bridge';
 import { ResponseError, errorMessage, isCancelled } from './client';
+import { describePrebuilt, detectNotice } from './present';
 import { CreateParams, ErrorData, OpenResult, ProgressValue, Workspace } from './protocol';
-import { describePrebuilt } from './present';
 import { WorkspaceNode, WorkspaceTree } from './tree';
 
 const recentKey = 'pitlane.recentSources';
@@ -16,6 +16,8 @@ type Target = WorkspaceNode | Workspace | string | undefined;
 export class Commands {
   private readonly build: vscode.OutputChannel;
   private readonly status: vscode.StatusBarItem;
+  /** What detection said about the source last picked, shown in the log when it is created. */
+  private detected?: { source: string; lines: string[] };
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -136,6 +138,14 @@ export class Commands {
         if (!configPath) {
           return undefined;
         }
+      } else if (configs.length === 0) {
+        // Say before creating what the workspace gets without a config.
+        const d = await client.detect(source);
+        const notice = detectNotice(d);
+        if (notice) {
+          this.detected = { source, lines: [notice, ...(d.warnings ?? []).map((w) => `warning: ${w}`)] };
+          void vscode.window.showInformationMessage(`Pitlane: ${notice}`);
+        }
       }
     } catch (err) {
       // The create itself reports a bad source with a better message.
@@ -154,6 +164,9 @@ export class Commands {
     await this.remember(params.source);
     this.build.clear();
     this.build.appendLine(`Creating a workspace from ${params.source}${params.branch ? ` (${params.branch})` : ''}`);
+    if (this.detected?.source === params.source) {
+      this.detected.lines.forEach((l) => this.build.appendLine(l));
+    }
     this.status.text = '$(loading~spin) Pitlane: creating workspace \u00b7 Show Log';
     this.status.show();
     let result;

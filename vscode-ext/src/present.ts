@@ -91,3 +91,21 @@ export function tooltip(ws: Workspace): string {
 function escape(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
+
+/**
+ * What to tell the user before creating from a source without its own
+ * devcontainer.json: "No devcontainer.json: Pitlane will use a detected
+ * Go 1.24 + PostgreSQL setup." and how many asked-for versions cannot be
+ * installed exactly. Undefined for a source with a config.
+ */
+export function detectNotice(d: { kind: string; message: string; warnings?: string[] }): string | undefined {
+  if (d.kind === 'devcontainer' || !d.message) {
+    return undefined;
+  }
+  let s = d.message.charAt(0).toUpperCase() + d.message.slice(1) + '.';
+  const n = d.warnings?.length ?? 0;
+  if (n > 0) {
+    s += ` ${n === 1 ? '1 version' : `${n} versions`} cannot be installed exactly: see the log.`;
+  }
+  return s;
+}

@@ -18,6 +18,7 @@ export const Method = {
   open: 'workspace/open',
   logs: 'workspace/logs',
   configs: 'workspace/configs',
+  detect: 'workspace/detect',
   setConsent: 'telemetry/setConsent',
   didChange: 'workspace/didChange',
   progress: '$/progress',
@@ -158,6 +159,34 @@ export interface ConfigsParams {
 
 export interface ConfigsResult {
   configs: string[];
+}
+
+export interface DetectParams {
+  source: string;
+  files?: boolean;
+}
+
+/** What create would use for a source: its own config, or a setup Pitlane detects. */
+export interface DetectResult {
+  /** 'devcontainer', 'dockerfile', 'detected' or 'default'. */
+  kind: string;
+  configPath?: string;
+  /** The detected setup ("Go 1.24 + PostgreSQL"), for kind 'detected'. */
+  summary?: string;
+  /** One sentence to show before create. */
+  message: string;
+  stacks: DetectedStack[];
+  services?: string[];
+  test?: string;
+  warnings?: string[];
+  files?: Record<string, string>;
+}
+
+export interface DetectedStack {
+  language: string;
+  dir: string;
+  version?: string;
+  file: string;
 }
 
 export interface SetConsentParams {

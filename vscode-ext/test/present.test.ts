@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describe as describeWs, describePrebuilt, repoName, sortWorkspaces, tooltip } from '../src/present';
+import { describe as describeWs, describePrebuilt, detectNotice, repoName, sortWorkspaces, tooltip } from '../src/present';
 import { Workspace } from '../src/protocol';
 
 function ws(name: string, state: Workspace['state'], extra: Partial<Workspace> = {}): Workspace {
@@ -64,5 +64,15 @@ describe('presentation', () => {
       describePrebuilt({ key, image: '', built: '', baked: ['onCreateCommand', 'updateContentCommand'], pulledFrom: 'registry.example.com/team/api' }),
       'Prebuilt image found: 3f9a1c2b7d4e (pulled from registry.example.com/team/api; already set up: onCreateCommand, updateContentCommand)',
     );
+  });
+
+  it('says what a source without a devcontainer.json gets', () => {
+    const d = { kind: 'detected', message: 'no devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL setup' };
+    assert.equal(detectNotice(d), 'No devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL setup.');
+    assert.equal(
+      detectNotice({ ...d, warnings: ['Python 3.12 ...', 'Java 21 ...'] }),
+      'No devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL setup. 2 versions cannot be installed exactly: see the log.',
+    );
+    assert.equal(detectNotice({ kind: 'devcontainer', message: 'using .devcontainer/devcontainer.json' }), undefined);
   });
 });

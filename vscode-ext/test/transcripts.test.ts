@@ -294,8 +294,11 @@ describe('transcripts', { skip: dockerSkip() }, () => {
         JSON.stringify({ image: 'pitlane/base:bookworm', postCreateCommand: 'echo ready' }),
       );
       const slow = env.slowSource(120, 'building');
+      const detect = path.join(env.dir, 'src', `detect-${f.replace(/\W/g, '-')}`);
+      fs.mkdirSync(detect, { recursive: true });
+      fs.writeFileSync(path.join(detect, 'go.mod'), 'module example.com/detect\n\ngo 1.24.2\n');
       const name = `ts-${f.replace(/\.jsonl$/, '').replace(/[^a-z0-9]/g, '')}-${process.pid}`;
-      await replay(path.join(dir, f), env.env, { NAME: name, SOURCE: source, SLOW_SOURCE: slow });
+      await replay(path.join(dir, f), env.env, { NAME: name, SOURCE: source, SLOW_SOURCE: slow, DETECT_SOURCE: detect });
     });
   }
 });

@@ -13,6 +13,7 @@ import com.intellij.ui.components.JBTextField
 import com.intellij.util.ui.FormBuilder
 import dev.pitlane.core.CreateForm
 import dev.pitlane.core.CreateParams
+import dev.pitlane.core.DetectResult
 import javax.swing.DefaultComboBoxModel
 import javax.swing.JButton
 import javax.swing.JComponent
@@ -39,6 +40,10 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
         branch.emptyText.text = "the default branch"
         name.emptyText.text = "derived from the source"
         findConfigs.addActionListener { lookUpConfigs() }
+        // Say what the source gets (its config, or a detected setup) as soon as it is entered.
+        source.textField.addFocusListener(object : java.awt.event.FocusAdapter() {
+            override fun focusLost(e: java.awt.event.FocusEvent?) = lookUpConfigs()
+        })
         init()
     }
 
@@ -80,11 +85,14 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
         val modality = ModalityState.stateForComponent(source)
         // The first call may start the bridge process: not on the UI thread.
         ApplicationManager.getApplication().executeOnPooledThread {
-            PitlaneService.get().session.configs(src).whenComplete { found, error -> showConfigs(found, error, modality) }
+            val session = PitlaneService.get().session
+            val detection = session.detect(src).exceptionally { null }
+            session.configs(src).thenCombine(detection) { found, d -> found to d }
+                .whenComplete { r, error -> showConfigs(r?.first, r?.second, error, modality) }
         }
     }
 
-    private fun showConfigs(found: List<String>?, error: Throwable?, modality: ModalityState) {
+    private fun showConfigs(found: List<String>?, detection: DetectResult?, error: Throwable?, modality: ModalityState) {
         ApplicationManager.getApplication().invokeLater({
             findConfigs.isEnabled = true
             if (error != null) {
@@ -93,11 +101,7 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
             }
             val paths = found.orEmpty()
             configs.model = DefaultComboBoxModel((listOf(AUTO) + paths).toTypedArray())
-            configStatus.text = when (paths.size) {
-                0 -> "No devcontainer.json: a Dockerfile or Pitlane's default image is used."
-                1 -> "One configuration found."
-                else -> "${paths.size} configurations found: pick one."
-            }
+            configStatus.text = CreateForm.configStatus(paths, detection)
             if (paths.size > 1) configs.selectedIndex = 1
         }, modality)
     }

@@ -152,6 +152,9 @@ class BridgeClient private constructor(
     /** The devcontainer.json files of a source, for a picker before create. */
     fun configs(source: String): CompletableFuture<List<String>> = call(server.configs(ConfigsParams(source))) { it.configs.orEmpty() }
 
+    /** What create would use for [source]: its own config or a detected setup ([DetectResult.message] says which). */
+    fun detect(source: String, files: Boolean = false): CompletableFuture<DetectResult> = call(server.detect(DetectParams(source, files))) { it }
+
     /** Passes the plugin's telemetry setting and the IDE's own switch; the result says whether telemetry is on. */
     fun setConsent(enabled: Boolean, ideTelemetryEnabled: Boolean): CompletableFuture<Boolean> =
         call(server.setConsent(SetConsentParams(enabled, ideTelemetryEnabled))) { it.effective }

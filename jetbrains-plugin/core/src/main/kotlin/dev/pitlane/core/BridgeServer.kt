@@ -48,6 +48,9 @@ interface BridgeServer {
     @JsonRequest(Protocol.WORKSPACE_CONFIGS)
     fun configs(params: ConfigsParams): CompletableFuture<ConfigsResult>
 
+    @JsonRequest(Protocol.WORKSPACE_DETECT)
+    fun detect(params: DetectParams): CompletableFuture<DetectResult>
+
     @JsonRequest(Protocol.TELEMETRY_SET_CONSENT)
     fun setConsent(params: SetConsentParams): CompletableFuture<SetConsentResult>
 }

@@ -140,6 +140,8 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
 
     fun configs(source: String): CompletableFuture<List<String>> = withClient { it.configs(source) }
 
+    fun detect(source: String): CompletableFuture<DetectResult> = withClient { it.detect(source) }
+
     /** Sends a changed telemetry setting; does not start the bridge if it is not running. */
     fun sendConsent(enabled: Boolean, ideTelemetryEnabled: Boolean): CompletableFuture<Boolean>? {
         val f = synchronized(lock) { ready } ?: return null

@@ -83,6 +83,20 @@ object CreateForm {
         if (source.isNotBlank()) null else "Enter a git repository URL or choose a local folder."
 
     /**
+     * The line under the configuration picker: how many devcontainer.json files [configs] has or, with none,
+     * what Pitlane will use instead ([detection]'s message: "No devcontainer.json: Pitlane will use a detected
+     * Go 1.24 + PostgreSQL setup.").
+     */
+    fun configStatus(configs: List<String>, detection: DetectResult?): String = when (configs.size) {
+        0 -> detection?.message?.takeIf { it.isNotBlank() }?.let { msg ->
+            val n = detection.warnings.orEmpty().size
+            msg.replaceFirstChar { it.uppercase() } + "." + if (n > 0) " ${if (n == 1) "1 version" else "$n versions"} cannot be installed exactly: see the create log." else ""
+        } ?: "No devcontainer.json: a Dockerfile or Pitlane's default image is used."
+        1 -> "One configuration found."
+        else -> "${configs.size} configurations found: pick one."
+    }
+
+    /**
      * The create params for the form's fields; blank optional fields are left out. [dotfiles] and
      * [dotfilesScript] are the plugin's settings: blank leaves the user's saved default in charge.
      */

@@ -34,6 +34,7 @@ object Protocol {
     const val WORKSPACE_OPEN = "workspace/open"
     const val WORKSPACE_LOGS = "workspace/logs"
     const val WORKSPACE_CONFIGS = "workspace/configs"
+    const val WORKSPACE_DETECT = "workspace/detect"
     const val TELEMETRY_SET_CONSENT = "telemetry/setConsent"
 
     const val CANCEL_REQUEST = "$/cancelRequest"
@@ -198,6 +199,25 @@ data class LogsResult(
 data class ConfigsParams(val source: String = "")
 
 data class ConfigsResult(val configs: List<String>? = null)
+
+data class DetectParams(val source: String = "", val files: Boolean = false)
+
+/** What create would use for a source; [message] is the sentence to show before create. */
+data class DetectResult(
+    /** "devcontainer", "dockerfile", "detected" or "default". */
+    val kind: String = "",
+    val configPath: String? = null,
+    /** The detected setup ("Go 1.24 + PostgreSQL") for kind "detected". */
+    val summary: String? = null,
+    val message: String = "",
+    val stacks: List<DetectedStack>? = null,
+    val services: List<String>? = null,
+    val test: String? = null,
+    val warnings: List<String>? = null,
+    val files: Map<String, String>? = null,
+)
+
+data class DetectedStack(val language: String = "", val dir: String = "", val version: String? = null, val file: String = "")
 
 data class SetConsentParams(val enabled: Boolean = false, val ideTelemetryEnabled: Boolean = false)
 

@@ -89,4 +89,16 @@ class PresentationTest {
         assertNull(PitlaneBinary.resolve(dir.resolve("nope").toString(), path), "a configured path is not replaced by PATH")
         assertTrue(PitlaneBinary.notFoundMessage(null).contains("PATH"))
     }
+
+    @Test
+    fun `the config status says what is used without a devcontainer json`() {
+        val detected = DetectResult(kind = "detected", summary = "Go 1.24 + PostgreSQL", message = "no devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL setup")
+        assertEquals("No devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL setup.", CreateForm.configStatus(emptyList(), detected))
+        assertEquals(
+            "No devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL setup. 1 version cannot be installed exactly: see the create log.",
+            CreateForm.configStatus(emptyList(), detected.copy(warnings = listOf("Python 3.12 asked by .python-version ..."))),
+        )
+        assertEquals("No devcontainer.json: a Dockerfile or Pitlane's default image is used.", CreateForm.configStatus(emptyList(), null))
+        assertEquals("One configuration found.", CreateForm.configStatus(listOf(".devcontainer/devcontainer.json"), detected))
+    }
 }

@@ -69,6 +69,10 @@ class TranscriptReplayTest {
                 Files.createDirectories(it)
                 Files.writeString(it.resolve("Dockerfile"), "FROM pitlane/base:bookworm\nRUN echo building ${System.nanoTime()} && sleep 120\n")
             }.toString()
+            vars["DETECT_SOURCE"] = t.dir.resolve("detect-src").also {
+                Files.createDirectories(it)
+                Files.writeString(it.resolve("go.mod"), "module example.com/detect\n\ngo 1.24.2\n")
+            }.toString()
             for (v in header["vars"]?.asJsonArray.orEmpty()) assertTrue(vars.containsKey(v.asString), "$file needs variable ${v.asString}")
 
             val pb = ProcessBuilder(bin.toString(), "bridge")
@@ -281,6 +285,7 @@ class TranscriptReplayTest {
                 Protocol.WORKSPACE_OPEN -> decode(OpenParams::class.java)?.let { client.open(it.name, it.ide) }
                 Protocol.WORKSPACE_LOGS -> decode(LogsParams::class.java)?.let { client.logs(it.name, it.tail) }
                 Protocol.WORKSPACE_CONFIGS -> decode(ConfigsParams::class.java)?.let { client.configs(it.source) }
+                Protocol.WORKSPACE_DETECT -> decode(DetectParams::class.java)?.let { client.detect(it.source, it.files) }
                 Protocol.TELEMETRY_SET_CONSENT -> decode(SetConsentParams::class.java)?.let { client.setConsent(it.enabled, it.ideTelemetryEnabled) }
                 else -> null
             }
