@@ -164,6 +164,10 @@ func (e *testEnv) teardown() {
 		if err := e.mgr.Delete(context.Background(), e.name, workspace.DeleteOptions{DiscardChanges: true}); err != nil {
 			fmt.Fprintf(os.Stderr, "deleting test workspace %s: %v\n", e.name, err)
 		}
+		// The image cache of the test's instance goes too.
+		if _, err := e.mgr.PruneImages(context.Background(), workspace.PruneOptions{}); err != nil {
+			fmt.Fprintf(os.Stderr, "removing the test's cached images: %v\n", err)
+		}
 	}
 	if e.cli != nil {
 		e.cli.Close()

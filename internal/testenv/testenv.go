@@ -63,6 +63,9 @@ func Isolate(t *testing.T) string {
 	}
 	root := t.TempDir()
 	inst := "test-" + ID()
+	// Last of all: the images the test's workspaces left in the image
+	// cache (labelled with this instance) go too.
+	t.Cleanup(func() { removeInstanceImages(t, inst) })
 	t.Setenv("HOME", filepath.Join(root, "home"))
 	t.Setenv("XDG_DATA_HOME", filepath.Join(root, "data"))
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
@@ -126,6 +129,29 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
+// removeInstanceImages removes the images labelled with a test's instance
+// (those in use stay: the engine refuses).
+func removeInstanceImages(tb testing.TB, instance string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := docker.New(ctx)
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	imgs, err := d.Images(ctx, "dev.pitlane.instance="+instance)
+	if err != nil {
+		tb.Logf("cleaning up the images of instance %s: %v", instance, err)
+		return
+	}
+	for _, img := range imgs {
+		for _, t := range img.Tags {
+			_ = d.RemoveImage(ctx, t)
+		}
+		_ = d.RemoveImage(ctx, img.ID)
+	}
+}
+
 // RemoveInstance removes every container of a Pitlane instance, and the
 // images Pitlane built for them or cached for the instance, when the test
 // ends: what a test leaves behind does not pile up on the engine.
@@ -144,17 +170,7 @@ func RemoveInstance(tb testing.TB, d *docker.Client, instance string) {
 				_ = d.RemoveImage(ctx, img)
 			}
 		}
-		imgs, err := d.Images(ctx, "dev.pitlane.instance="+instance)
-		if err != nil {
-			tb.Logf("cleaning up the images of instance %s: %v", instance, err)
-			return
-		}
-		for _, img := range imgs {
-			for _, t := range img.Tags {
-				_ = d.RemoveImage(ctx, t)
-			}
-			_ = d.RemoveImage(ctx, img.ID)
-		}
+		removeInstanceImages(tb, instance)
 	})
 }
 
