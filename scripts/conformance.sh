@@ -12,6 +12,10 @@
 # Environment: PITLANE_BIN (default: build ./cmd/pitlane), DEVCONTAINER_BIN
 # (default: install @devcontainers/cli@$REFERENCE_VERSION with npm into a
 # scratch folder), KEEP=1 keeps the scratch folder.
+#
+# Compose fixtures need a Compose v2 binary for the reference CLI: it is
+# built from the Go module proxy (the version in go.mod) into a scratch
+# DOCKER_CONFIG's cli-plugins folder, used by this script alone.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +30,7 @@ export XDG_DATA_HOME="$work/xdg-data" XDG_CONFIG_HOME="$work/xdg-config" DO_NOT_
 images_before=$(docker images --format '{{.Repository}}:{{.Tag}}' | sort -u)
 volumes_before=$(docker volume ls -q | sort -u)
 built=()
+projects=()
 
 cleanup() {
 	for c in $(docker ps -aq --filter "label=dev.pitlane.instance=$PITLANE_INSTANCE") \
@@ -34,6 +39,9 @@ cleanup() {
 	done
 	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-|dev_container_feature_content_temp)' | sort -u); do
 		grep -qxF "$img" <<<"$images_before" || docker rmi "$img" >/dev/null 2>&1 || true
+	done
+	for p in "${projects[@]}"; do
+		docker compose -p "$p" down -v --remove-orphans >/dev/null 2>&1 || true
 	done
 	for img in "${built[@]}"; do
 		docker rmi -f "$img" >/dev/null 2>&1 || true
@@ -71,6 +79,19 @@ echo "== markers"; cat /tmp/conformance/markers 2>/dev/null || echo "(none)"
 '
 
 if [ $# -gt 0 ]; then fixtures=("$@"); else fixtures=("$root"/internal/devcontainer/testdata/conformance/*/); fi
+# The reference CLI runs Compose configs with `docker compose`: a plugin
+# built here, under a DOCKER_CONFIG of this run's own. The engine's classic
+# builder builds the services (there is no buildx).
+for fx in "${fixtures[@]}"; do
+	if grep -qs dockerComposeFile "${fx%/}/.devcontainer/devcontainer.json" "${fx%/}/.devcontainer.json"; then
+		export DOCKER_CONFIG="$work/docker-config" DOCKER_BUILDKIT=0
+		mkdir -p "$DOCKER_CONFIG/cli-plugins"
+		compose_version=$(cd "$root" && go list -m -f '{{.Version}}' github.com/docker/compose/v2)
+		GOBIN="$work/gobin" go install "github.com/docker/compose/v2/cmd@$compose_version"
+		mv "$work/gobin/cmd" "$DOCKER_CONFIG/cli-plugins/docker-compose"
+		break
+	fi
+done
 total=0 matched=0
 report=""
 for fx in "${fixtures[@]}"; do
@@ -115,7 +136,11 @@ for fx in "${fixtures[@]}"; do
 		sed 's/^/    /' "$out/diff.txt"
 	fi
 	if [ "${VERBOSE:-}" = 1 ]; then sed 's/^/    /' "$out/ref.txt"; fi
-	"$pitlane" delete --force "$ws" >/dev/null 2>&1 || true
+	for p in $(docker ps -a --filter "label=conformance.run=$$" --filter "label=conformance.fixture=$name" --format '{{.Label "com.docker.compose.project"}}' | sort -u); do
+		projects+=("$p")
+		docker compose -p "$p" down -v --remove-orphans >/dev/null 2>&1 || true
+	done
+	"$pitlane" delete --force --volumes "$ws" >/dev/null 2>&1 || true
 done
 echo "$matched of $total fixtures match"
 [ "$matched" = "$total" ]
