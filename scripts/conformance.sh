@@ -87,8 +87,11 @@ for fx in "${fixtures[@]}"; do
 		export DOCKER_CONFIG="$work/docker-config" DOCKER_BUILDKIT=0
 		mkdir -p "$DOCKER_CONFIG/cli-plugins"
 		compose_version=$(cd "$root" && go list -m -f '{{.Version}}' github.com/docker/compose/v2)
-		GOBIN="$work/gobin" go install "github.com/docker/compose/v2/cmd@$compose_version"
-		mv "$work/gobin/cmd" "$DOCKER_CONFIG/cli-plugins/docker-compose"
+		# `go install pkg@version` refuses Compose's go.mod (it has exclude
+		# directives): build the module's source as a main module instead.
+		compose_src=$(cd "$root" && go mod download -json "github.com/docker/compose/v2@$compose_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+		cp -r "$compose_src" "$work/compose-src" && chmod -R u+w "$work/compose-src"
+		(cd "$work/compose-src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o "$DOCKER_CONFIG/cli-plugins/docker-compose" ./cmd)
 		break
 	fi
 done

@@ -53,9 +53,12 @@ func loadProject(ctx context.Context, f ComposeFiles) (*types.Project, error) {
 			return nil, fmt.Errorf("the Compose file %s cannot be read: %w", file, err)
 		}
 	}
+	// An empty COMPOSE_PROJECT_NAME in the environment names nothing: the
+	// .env may still name the project.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return kv == composeProjectName+"=" })
 	opts, err := cli.NewProjectOptions(f.Files,
 		cli.WithWorkingDirectory(filepath.Dir(f.Files[0])),
-		cli.WithOsEnv,
+		cli.WithEnv(env),
 		cli.WithEnvFiles(),
 		cli.WithDotEnv,
 		cli.WithDefaultProfiles(),
