@@ -201,13 +201,14 @@ func composeTrust(p *runtime.ComposeProject, run []string, local string) []Trust
 // for trust, runs initializeCommand, builds the services' images (the
 // workspace service's through the image step, with features and the uid
 // update), brings the project up with Pitlane's settings on the workspace
-// service, and runs the hooks in the workspace container. With rebuild it
-// makes the workspace service's image and container again in the
-// project that runs.
+// service, and runs the hooks in the workspace container. A rebuild
+// (rebuildOf names the workspace's project) makes the workspace service's
+// image and container again in the project that runs.
 //
 // If a create fails before the hooks, or ctx is cancelled, the project is
 // taken down again: its containers, networks and the volumes it made.
-func (m *Manager) composeSetup(ctx context.Context, name string, src Source, local string, consent Consent, r *resolved, rebuild bool, p Progress) (_ *Workspace, err error) {
+func (m *Manager) composeSetup(ctx context.Context, name string, src Source, local string, consent Consent, r *resolved, rebuildOf string, p Progress) (_ *Workspace, err error) {
+	rebuild := rebuildOf != ""
 	cm, err := m.composer()
 	if err != nil {
 		return nil, inStep("config", err)
@@ -221,6 +222,9 @@ func (m *Manager) composeSetup(ctx context.Context, name string, src Source, loc
 	run, err := runSet(proj, r.compose)
 	if err != nil {
 		return nil, inStep("config", configErr(r.plan, err))
+	}
+	if rebuild && proj.Name != rebuildOf {
+		return nil, inStep("config", fmt.Errorf("the Compose project's name is now %s, not %s: delete the workspace and create it again", proj.Name, rebuildOf))
 	}
 	if !rebuild {
 		cs, err := cm.ComposeContainers(ctx, proj.Name)
@@ -240,7 +244,7 @@ func (m *Manager) composeSetup(ctx context.Context, name string, src Source, loc
 	if err := m.checkTrust(ctx, consent, name, src, r.configPath, r.configHash, asked); err != nil {
 		return nil, inStep("config", err)
 	}
-	if !rebuild && !r.cfg.InitializeCommand.Empty() {
+	if !r.cfg.InitializeCommand.Empty() {
 		if err := runInitialize(ctx, r.cfg, local, p); err != nil {
 			return nil, inStep("initialize", err)
 		}
@@ -461,7 +465,7 @@ func (m *Manager) rebuildCompose(ctx context.Context, name string, c *runtime.Co
 		return nil, kind, inStep("config", fmt.Errorf("%s is no longer a Compose config: delete the workspace and create it again", filepath.ToSlash(old.ConfigPath)))
 	}
 	r.cacheFrom = m.CacheFrom(old.Source.URL)
-	ws, err := m.composeSetup(ctx, name, old.Source, old.LocalFolder, opts.Consent, r, true, p)
+	ws, err := m.composeSetup(ctx, name, old.Source, old.LocalFolder, opts.Consent, r, c.Labels[LabelComposeProject], p)
 	if (err == nil || errors.Is(err, ErrHookFailed)) && c.Labels[LabelBuiltImage] != "" && c.ImageID != "" {
 		if nc, ierr := m.rt.Inspect(ctx, ContainerName(name)); ierr == nil && nc.ImageID != c.ImageID {
 			// The new build took the tag; the old image would only dangle.

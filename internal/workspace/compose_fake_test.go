@@ -238,3 +238,33 @@ func TestFakeComposeWithoutComposer(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A rebuild recreates the workspace service in the running project and
+// keeps the other services' images; a project renamed meanwhile is
+// refused.
+func TestFakeComposeRebuild(t *testing.T) {
+	m, fc := newFakeCompose(t)
+	ctx := context.Background()
+	old, err := m.Create(ctx, CreateOptions{Source: writeConfig(t, fakeComposeConfig), Name: "app", Consent: TrustAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := m.Rebuild(ctx, "app", RebuildOptions{Consent: TrustAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := fc.ups[len(fc.ups)-1]
+	if !slices.Equal(up.Recreate, []string{"app"}) || len(fc.builds) != 1 || up.Override["db"].Image != "proj-db" {
+		t.Errorf("rebuild: recreate %v, builds %d, db override %+v", up.Recreate, len(fc.builds), up.Override["db"])
+	}
+	if ws.ContainerID == old.ContainerID || fc.services["app"] != ws.ContainerID {
+		t.Errorf("rebuild kept the workspace container %s", old.ContainerID)
+	}
+	if up.Override["app"].Labels[LabelComposeImages] != "proj-db" {
+		t.Errorf("the rebuilt container forgets the db image: %v", up.Override["app"].Labels)
+	}
+	fc.project.Name = "renamed"
+	if _, err := m.Rebuild(ctx, "app", RebuildOptions{Consent: TrustAll}); err == nil || !strings.Contains(err.Error(), "name is now renamed, not proj") {
+		t.Fatalf("rebuild of a renamed project: %v", err)
+	}
+}

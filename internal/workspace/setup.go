@@ -32,7 +32,7 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	}
 	r.cacheFrom = m.CacheFrom(src.URL)
 	if r.compose != nil {
-		ws, err := m.composeSetup(ctx, name, src, local, consent, r, false, p)
+		ws, err := m.composeSetup(ctx, name, src, local, consent, r, "", p)
 		return ws, kind, err
 	}
 	asked := planTrust(r, local)
