@@ -284,7 +284,48 @@ func (c *Client) composeService(out func(string)) (api.Compose, func(), error) {
 		return nil, nil, err
 	}
 	yes := func(string, bool) (bool, error) { return true, nil }
-	return compose.NewComposeService(dcli, compose.WithPrompt(yes)), w.flush, nil
+	svc := compose.NewComposeService(dcli, compose.WithPrompt(yes))
+	if err := c.warmCompose(svc); err != nil {
+		return nil, nil, err
+	}
+	return svc, w.flush, nil
+}
+
+// composeWarm guards warmCompose.
+var composeWarm struct {
+	sync.Mutex
+	done bool
+}
+
+// warmCompose asks the Compose library for the engine's version once per
+// process, on a context nobody cancels, after checking that the engine
+// answers. The library keeps the first answer for the life of the
+// process, error and all: asked first on a request's context that is then
+// cancelled (Ctrl-C, an IDE's cancel), every later Compose call would
+// fail with "context canceled".
+func (c *Client) warmCompose(svc api.Compose) error {
+	composeWarm.Lock()
+	defer composeWarm.Unlock()
+	if composeWarm.done {
+		return nil
+	}
+	rv, ok := svc.(interface {
+		RuntimeVersion(context.Context) (string, error)
+	})
+	if !ok {
+		composeWarm.done = true
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.api.Ping(ctx); err != nil {
+		return unreachable(c.api.DaemonHost(), err)
+	}
+	if _, err := rv.RuntimeVersion(context.Background()); err != nil {
+		return wrap(err)
+	}
+	composeWarm.done = true
+	return nil
 }
 
 // ComposeUp creates (as needed) and starts a Compose project's services.

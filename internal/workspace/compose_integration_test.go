@@ -3,10 +3,10 @@ package workspace_test
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,6 +85,7 @@ services:
       args:
         GREETING: ${GREETING}
     command: ["sleep", "infinity"]
+    init: true
     volumes:
       - ..:/workspace
     environment:
@@ -93,11 +94,13 @@ services:
   db:
     image: pitlane/base:bookworm
     command: ` + dbServer + `
+    init: true
     volumes:
       - data:/data
   cache:
     image: pitlane/base:bookworm
     command: ["sleep", "infinity"]
+    init: true
 volumes:
   data:
 `,
@@ -281,11 +284,13 @@ func smallCompose(shutdown string) map[string]string {
   app:
     image: pitlane/base:bookworm
     command: ["sleep", "infinity"]
+    init: true
     volumes: ["..:/src"]
     depends_on: [db]
   db:
     image: pitlane/base:bookworm
     command: ["sleep", "infinity"]
+    init: true
     volumes: ["data:/data"]
 volumes:
   data:
@@ -357,40 +362,62 @@ func TestComposeProjectNameFromEnv(t *testing.T) {
 	}
 }
 
-// Cancelling a create while the project comes up leaves no project
-// behind: no containers, networks or volumes, and the same create works
-// afterwards.
+// Cancelling a create while the project comes up, or while its hooks
+// run, leaves no project behind: no containers, networks or volumes.
 func TestComposeCreateCancelled(t *testing.T) {
 	t.Setenv("COMPOSE_PROJECT_NAME", "")
 	m, d := newManager(t)
-	name := "compose-cancel-" + testenv.ID()
-	project := "pitlane-" + name
-	composeDown(t, d, project)
 	files := smallCompose("stopCompose")
 	files[".devcontainer/devcontainer.json"] = strings.Replace(files[".devcontainer/devcontainer.json"], `"sleep 0.1"`, `"sleep 60"`, 1)
 	src := writeFiles(t, files)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	rec := &recorder{onStep: func(s string) {
-		if strings.Contains(s, "postCreateCommand") {
-			cancel()
-		}
-	}}
-	_, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: rec})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("create: %v, want it cancelled (steps %q)", err, rec.steps)
+	for _, tc := range []struct {
+		name string
+		// at reports whether a step or output line is where to cancel.
+		at func(line string) bool
+	}{
+		{"while the project comes up", func(line string) bool { return strings.HasPrefix(line, "Container ") }},
+		{"while the hooks run", func(line string) bool { return strings.Contains(line, "postCreateCommand") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "compose-cancel-" + testenv.ID()
+			project := "pitlane-" + name
+			composeDown(t, d, project)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			p := &cancelAt{at: tc.at, cancel: cancel}
+			_, err := m.Create(ctx, workspace.CreateOptions{Source: src, Name: name, Progress: p})
+			if !errors.Is(err, context.Canceled) || !p.fired {
+				t.Fatalf("create: %v, want it cancelled (cancelled: %v)", err, p.fired)
+			}
+			if got := services(t, d, project); len(got) != 0 {
+				t.Fatalf("after a cancelled create: %v", got)
+			}
+			if vols, _ := d.ComposeVolumes(context.Background(), project); len(vols) != 0 {
+				t.Fatalf("volumes after a cancelled create: %v", vols)
+			}
+			if nets := projectNetworks(t, project); len(nets) != 0 {
+				t.Fatalf("networks after a cancelled create: %v", nets)
+			}
+		})
 	}
-	if got := services(t, d, project); len(got) != 0 {
-		t.Fatalf("after a cancelled create: %v", got)
-	}
-	if vols, _ := d.ComposeVolumes(context.Background(), project); len(vols) != 0 {
-		t.Fatalf("volumes after a cancelled create: %v", vols)
-	}
-	if nets := projectNetworks(t, project); len(nets) != 0 {
-		t.Fatalf("networks after a cancelled create: %v", nets)
-	}
-	if _, err := os.Stat(src); err != nil {
-		t.Fatal(err)
+}
+
+// cancelAt cancels at the first step or output line it is told to.
+type cancelAt struct {
+	mu     sync.Mutex
+	at     func(string) bool
+	cancel func()
+	fired  bool
+}
+
+func (c *cancelAt) Step(s string)   { c.check(s) }
+func (c *cancelAt) Output(s string) { c.check(s) }
+func (c *cancelAt) check(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fired && c.at(s) {
+		c.fired = true
+		c.cancel()
 	}
 }
 
