@@ -99,7 +99,7 @@ volumes:
 for i in $(seq 50); do perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("db:7000") or exit 1; print <$s>' && break; sleep 0.1; done`
 	began := time.Now()
 	out, errOut, code := ssh(name+".pitlane", script)
-	t.Logf("first ssh connection (agent copied in): %v", time.Since(began).Round(time.Millisecond))
+	t.Logf("first ssh connection: %v", time.Since(began).Round(time.Millisecond))
 	if want := "hello from the source\nin-app\npong-from-db\n"; code != 0 || out != want {
 		t.Fatalf("ssh: exit %d\nstdout %q, want %q\nstderr %s", code, out, want, errOut)
 	}
