@@ -160,6 +160,21 @@ func (c *Client) LoadCompose(ctx context.Context, f ComposeFiles) (*ComposeProje
 			if b.DockerfileInline != "" {
 				return nil, fmt.Errorf("service %s: build.dockerfile_inline is not supported: write the Dockerfile to a file and name it in build.dockerfile", name)
 			}
+			var needKit []string
+			for _, o := range []struct {
+				name string
+				set  bool
+			}{
+				{"secrets", len(b.Secrets) > 0}, {"ssh", len(b.SSH) > 0}, {"additional_contexts", len(b.AdditionalContexts) > 0},
+				{"platforms", len(b.Platforms) > 0}, {"entitlements", len(b.Entitlements) > 0}, {"privileged", b.Privileged},
+			} {
+				if o.set {
+					needKit = append(needKit, "build."+o.name)
+				}
+			}
+			if len(needKit) > 0 {
+				cs.BuildProblem = fmt.Sprintf("service %s: %s need BuildKit, and Pitlane builds with the engine's classic builder: remove them, or build the image yourself and name it in image:", name, strings.Join(needKit, ", "))
+			}
 			bs := &runtime.BuildSpec{Context: b.Context, Dockerfile: b.Dockerfile, Target: b.Target, Tag: cs.Image, Labels: map[string]string{}}
 			if bs.Dockerfile == "" {
 				bs.Dockerfile = "Dockerfile"

@@ -127,6 +127,28 @@ volumes:
 	}
 }
 
+func TestLoadComposeBuildKitOnly(t *testing.T) {
+	dir := writeCompose(t, map[string]string{"c.yaml": `services:
+  app:
+    build:
+      context: .
+      ssh: [default]
+      platforms: [linux/arm64]
+  db:
+    build: .
+`})
+	p, err := (&Client{}).LoadCompose(context.Background(), ComposeFiles{Files: []string{filepath.Join(dir, "c.yaml")}, DefaultName: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Service("app").BuildProblem; !strings.Contains(got, "service app: build.ssh, build.platforms need BuildKit") {
+		t.Errorf("app's build problem: %q", got)
+	}
+	if got := p.Service("db").BuildProblem; got != "" {
+		t.Errorf("db's build problem: %q", got)
+	}
+}
+
 func TestLoadComposeErrors(t *testing.T) {
 	dir := writeCompose(t, map[string]string{"bad.yaml": "services:\n  app:\n    image: [1\n", "inline.yaml": "services:\n  app:\n    build:\n      dockerfile_inline: FROM x\n"})
 	for _, tc := range []struct{ file, want string }{

@@ -40,6 +40,9 @@ type ComposeService struct {
 	Image string
 	// Build is set for a service with a build: section; its Tag is Image.
 	Build *BuildSpec
+	// BuildProblem, if set, says which build: option the runtime's
+	// builder cannot honour.
+	BuildProblem string
 	// DependsOn are the services this one needs started first.
 	DependsOn []string
 	// What the service asks of the host.

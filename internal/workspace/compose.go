@@ -257,6 +257,11 @@ func (m *Manager) composeSetup(ctx context.Context, name string, src Source, loc
 		}
 	}
 
+	for _, n := range run {
+		if s := proj.Service(n); s.Build != nil && s.BuildProblem != "" {
+			return nil, inStep("config", configErr(r.plan, errors.New(s.BuildProblem)))
+		}
+	}
 	// The other services' images.
 	override := map[string]runtime.ServiceOverride{}
 	var built []string

@@ -230,6 +230,22 @@ func TestFakeComposeProjectTaken(t *testing.T) {
 	}
 }
 
+// A service to build with options the builder lacks is refused before
+// anything is built, unless it does not run.
+func TestFakeComposeBuildProblem(t *testing.T) {
+	m, fc := newFakeCompose(t)
+	fc.project.Services[2].Build, fc.project.Services[2].BuildProblem = &runtime.BuildSpec{Tag: "proj-cache"}, "service cache: build.ssh needs BuildKit"
+	if _, err := m.Create(context.Background(), CreateOptions{Source: writeConfig(t, fakeComposeConfig), Name: "app", Consent: TrustAll}); err != nil {
+		t.Fatalf("cache does not run, yet: %v", err)
+	}
+	m, fc = newFakeCompose(t)
+	fc.project.Services[1].BuildProblem = "service db: build.ssh needs BuildKit"
+	_, err := m.Create(context.Background(), CreateOptions{Source: writeConfig(t, fakeComposeConfig), Name: "app", Consent: TrustAll})
+	if err == nil || !strings.Contains(err.Error(), "service db: build.ssh needs BuildKit") || len(fc.builds) != 0 || len(fc.ups) != 0 {
+		t.Fatalf("err = %v; builds %d, ups %d", err, len(fc.builds), len(fc.ups))
+	}
+}
+
 // A runtime without Compose says so.
 func TestFakeComposeWithoutComposer(t *testing.T) {
 	m, _ := newFakeManager(t)
