@@ -149,28 +149,43 @@ func (s *Server) follow(name, path string, file os.FileInfo, offset int64) (stri
 	id := fmt.Sprintf("f%d", s.followSeq)
 	ctx, cancel := context.WithCancel(s.ctx)
 	if s.follows == nil {
-		s.follows = map[string]context.CancelFunc{}
+		s.follows = map[string]*followRun{}
 	}
-	s.follows[id] = cancel
+	run := &followRun{cancel: cancel, done: make(chan struct{})}
+	s.follows[id] = run
 	s.handlers.Add(1)
 	s.mu.Unlock()
 	fl := &logFollower{s: s, id: id, name: name, path: path, file: file, offset: offset}
 	go func() {
 		defer s.handlers.Done()
+		defer close(run.done)
 		fl.run(ctx)
 	}()
 	s.log.Info("following a log", "workspace", name, "followId", id)
 	return id, nil
 }
 
-// unfollow ends one follow; an unknown id is ignored.
+// followRun is one running follow.
+type followRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// stop ends the follow and waits until it sends nothing more.
+func (r *followRun) stop() {
+	r.cancel()
+	<-r.done
+}
+
+// unfollow ends one follow; an unknown id is ignored. Once it returns,
+// no more lines of that follow are sent.
 func (s *Server) unfollow(id string) {
 	s.mu.Lock()
-	cancel := s.follows[id]
+	run := s.follows[id]
 	delete(s.follows, id)
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if run != nil {
+		run.stop()
 		s.log.Info("stopped following a log", "followId", id)
 	}
 }
@@ -181,8 +196,8 @@ func (s *Server) unfollowAll() {
 	fs := s.follows
 	s.follows = nil
 	s.mu.Unlock()
-	for _, cancel := range fs {
-		cancel()
+	for _, run := range fs {
+		run.stop()
 	}
 }
 
@@ -206,11 +221,10 @@ func (fl *logFollower) run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(fl.s.opts.FollowInterval)
 	defer tick.Stop()
-	for {
-		fl.poll()
+	for ctx.Err() == nil {
+		fl.poll(ctx)
 		select {
 		case <-ctx.Done():
-			return
 		case <-tick.C:
 		}
 	}
@@ -219,7 +233,7 @@ func (fl *logFollower) run(ctx context.Context) {
 // poll reads what was appended since the last poll and sends the
 // complete lines. A file that was replaced (removed and created again) or
 // cut short is read again from its start.
-func (fl *logFollower) poll() {
+func (fl *logFollower) poll(ctx context.Context) {
 	st, err := os.Stat(fl.path)
 	if err != nil {
 		return // not there (yet): a create writes it soon
@@ -263,7 +277,7 @@ func (fl *logFollower) poll() {
 	for i, l := range lines {
 		lines[i] = strings.TrimSuffix(l, "\r")
 	}
-	for len(lines) > 0 {
+	for len(lines) > 0 && ctx.Err() == nil {
 		k := min(len(lines), maxBatch)
 		fl.s.notify(protocol.MethodLogAppended, &protocol.LogAppendedParams{FollowID: fl.id, Name: fl.name, Lines: lines[:k]})
 		lines = lines[k:]
