@@ -113,6 +113,8 @@ type Server struct {
 	exitCh   chan struct{}
 	ctx      context.Context // cancelled when the connection ends
 	slots    chan struct{}   // one per request running
+
+	ops opSet // cancellable operations by workspace, for "cancel"
 }
 
 type call struct {

@@ -45,7 +45,7 @@ func (s *Server) list(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 	}
 	res := protocol.ListResult{Workspaces: make([]protocol.Workspace, 0, len(wss))}
 	for _, ws := range wss {
-		res.Workspaces = append(res.Workspaces, toWire(ws))
+		res.Workspaces = append(res.Workspaces, s.toWire(ws))
 	}
 	sort.Slice(res.Workspaces, func(i, j int) bool { return res.Workspaces[i].Name < res.Workspaces[j].Name })
 	return res, nil
@@ -69,6 +69,7 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		title = "Creating " + p.Name
 	}
 	pr := s.beginProgress(p.WorkDoneToken, title)
+	defer s.ops.begin(p.Name)()
 	opts := workspace.CreateOptions{
 		Source:     p.Source,
 		Name:       p.Name,
@@ -86,7 +87,7 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		return nil, withWorkspace(err, p.Name)
 	}
 	pr.end("Created " + ws.Name)
-	res := protocol.CreateResult{Workspace: toWire(ws)}
+	res := protocol.CreateResult{Workspace: s.toWire(ws)}
 	if p.IDE != "" {
 		open, err := s.opts.Opener.Open(ws, p.IDE)
 		if err != nil {
@@ -103,13 +104,14 @@ func (s *Server) start(ctx context.Context, req *jsonrpc2.Request) (any, error) 
 		return nil, err
 	}
 	pr := s.beginProgress(p.WorkDoneToken, "Starting "+p.Name)
+	defer s.ops.begin(p.Name)()
 	ws, err := s.opts.Manager.Start(ctx, p.Name, workspace.StartOptions{Progress: pr, Consent: consent(p.Trust)})
 	if err != nil {
 		pr.end(endMessage(ctx, err))
 		return nil, withWorkspace(err, p.Name)
 	}
 	pr.end("Started " + p.Name)
-	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+	return protocol.WorkspaceResult{Workspace: s.toWire(ws)}, nil
 }
 
 func (s *Server) stop(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -121,7 +123,7 @@ func (s *Server) stop(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 	if err != nil {
 		return nil, withWorkspace(err, p.Name)
 	}
-	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+	return protocol.WorkspaceResult{Workspace: s.toWire(ws)}, nil
 }
 
 func (s *Server) delete(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -141,13 +143,14 @@ func (s *Server) rebuild(ctx context.Context, req *jsonrpc2.Request) (any, error
 		return nil, err
 	}
 	pr := s.beginProgress(p.WorkDoneToken, "Rebuilding "+p.Name)
+	defer s.ops.begin(p.Name)()
 	ws, err := s.opts.Manager.Rebuild(ctx, p.Name, workspace.RebuildOptions{Progress: pr, Consent: consent(p.Trust)})
 	if err != nil {
 		pr.end(endMessage(ctx, err))
 		return nil, withWorkspace(err, p.Name)
 	}
 	pr.end("Rebuilt " + p.Name)
-	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+	return protocol.WorkspaceResult{Workspace: s.toWire(ws)}, nil
 }
 
 func (s *Server) open(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -496,8 +499,15 @@ func endMessage(ctx context.Context, err error) string {
 	return "Failed: " + err.Error()
 }
 
-// toWire converts an engine workspace to its wire form.
-func toWire(ws *workspace.Workspace) protocol.Workspace {
+// toWire converts an engine workspace to its wire form, with the actions
+// its state allows for this bridge's client.
+func (s *Server) toWire(ws *workspace.Workspace) protocol.Workspace {
+	return toWire(ws, s.ops.running(ws.Name))
+}
+
+// toWire converts an engine workspace to its wire form; cancellable says
+// whether this bridge runs an operation on it that the client can cancel.
+func toWire(ws *workspace.Workspace, cancellable bool) protocol.Workspace {
 	return protocol.Workspace{
 		ID:          ws.ContainerID,
 		Name:        ws.Name,
@@ -513,7 +523,39 @@ func toWire(ws *workspace.Workspace) protocol.Workspace {
 		LastUsedAt:  ws.LastUsedAt.UTC(),
 		Ports:       ws.Ports,
 		LastError:   ws.LastError,
+		Actions:     actionsToWire(workspace.Actions(ws.State, workspace.ActionOptions{Cancellable: cancellable})),
 	}
+}
+
+// actionsToWire maps the engine's actions to the protocol's names one by
+// one; an action the protocol does not name is left out.
+func actionsToWire(as []workspace.Action) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		var w string
+		switch a {
+		case workspace.ActionOpen:
+			w = protocol.ActionOpen
+		case workspace.ActionStart:
+			w = protocol.ActionStart
+		case workspace.ActionStop:
+			w = protocol.ActionStop
+		case workspace.ActionRebuild:
+			w = protocol.ActionRebuild
+		case workspace.ActionDelete:
+			w = protocol.ActionDelete
+		case workspace.ActionLogs:
+			w = protocol.ActionLogs
+		case workspace.ActionPorts:
+			w = protocol.ActionPorts
+		case workspace.ActionCancel:
+			w = protocol.ActionCancel
+		default:
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // stateToWire maps the engine's states to the protocol's, one by one, so a
