@@ -25,6 +25,8 @@ const artifacts = process.env.PITLANE_E2E_ARTIFACTS || path.join(extDir, 'e2e-ar
 const pitlane = process.env.PITLANE_BIN || path.join(repoRoot, 'bin', 'pitlane');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const pageText = 'served-from-the-pitlane-workspace';
+/** Steps to leave out while working on the test (PITLANE_E2E_SKIP=logs,ports); CI runs all. */
+const skip = new Set((process.env.PITLANE_E2E_SKIP ?? '').split(',').filter(Boolean));
 const ticks = 12;
 
 let step = 0;
@@ -319,6 +321,14 @@ async function main(): Promise<number> {
         await shot(page, shotName);
       }
       await item.click();
+      // A redraw of the tree right before the click can leave the menu open:
+      // the entry is focused then, and Enter runs it.
+      const menuBox = page.locator('.context-view .monaco-menu');
+      if (!(await menuBox.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false))) {
+        await item.focus().catch(() => undefined);
+        await page.keyboard.press('Enter');
+        await menuBox.waitFor({ state: 'hidden', timeout: 5000 });
+      }
     };
     const closeToasts = async () => {
       await runCommand(page, 'Notifications: Clear All Notifications').catch(() => undefined);
@@ -338,6 +348,9 @@ async function main(): Promise<number> {
     name = (await creating.getAttribute('aria-label'))!.replace(/, creating$/, '');
     names.push(name);
     log(`the view shows ${name} creating`);
+    if (skip.has('logs')) {
+      log('SKIPPED: the live log (PITLANE_E2E_SKIP)');
+    } else {
     await menu(creating, 'Show Logs', 'creating-menu');
     const output = page.locator('.part.panel .view-lines');
     const firstTick = await until('a tick line in the followed log', 60_000, async () => {
@@ -352,6 +365,7 @@ async function main(): Promise<number> {
     await until(`tick-${ticks} to arrive in the open log`, 60_000, async () => (await output.innerText()).includes(`tick-${ticks}`));
     log(`the followed log went from tick-${firstTick} to tick-${ticks} without being opened again`);
     await shot(page, 'logs-followed');
+    }
 
     await toast(/workspace .* is running/).waitFor({ timeout: 180_000 });
     await row(name, 'running').waitFor({ timeout: 30_000 });
@@ -360,6 +374,9 @@ async function main(): Promise<number> {
     await closeToasts();
 
     // 3. Ports: expand the workspace, forward 8080 and fetch the page through it.
+    if (skip.has('ports')) {
+      log('SKIPPED: ports (PITLANE_E2E_SKIP)');
+    } else {
     await row(name, 'running').locator('.monaco-tl-twistie').click();
     const portRow = page.locator('.monaco-list-row[aria-label^="port 8080"]').first();
     await portRow.waitFor({ timeout: 30_000 });
@@ -385,6 +402,7 @@ async function main(): Promise<number> {
     await menu(page.locator('.monaco-list-row[aria-label^="port 8080"]'), 'Stop Forwarding');
     await until(`${url} to stop answering`, 20_000, async () => !(await fetch(url).then(() => true, () => false)));
     log('Stop Forwarding closed the local port');
+    }
 
     // 4. Open in New Window: the URI goes to the Remote-SSH extension (here the stand-in).
     const opened = context.waitForEvent('page', { timeout: 30_000 });
@@ -392,15 +410,16 @@ async function main(): Promise<number> {
     const win = await opened;
     await until('the new window to have its address', 10_000, async () => win.url() !== 'about:blank');
     const want = `vscode-remote://ssh-remote+${name}.pitlane/`;
-    const got = decodeURIComponent(win.url());
-    if (!got.includes(want)) {
-      throw new Error(`the new window opened ${got}, not ${want}...`);
-    }
     const line = await until('the open in the extension log', 10_000, async () =>
-      /opening (vscode-remote:\/\/\S+) with (\S+)/.exec(pitlaneLog()) ?? undefined,
+      /opening (vscode-remote:\/\/\S+) with (\S+) in a new window/.exec(pitlaneLog()) ?? undefined,
     );
     if (!line[1].startsWith(want) || line[2] !== 'jeanp413.open-remote-ssh') {
-      throw new Error(`the extension opened ${line[1]} with ${line[2]}`);
+      throw new Error(`the extension opened ${line[1]} with ${line[2]}, not ${want}... with jeanp413.open-remote-ssh`);
+    }
+    // code-server has no remote resolvers: it opens the URI's folder on its own machine.
+    const folder = new URL(win.url()).searchParams.get('folder');
+    if (folder !== new URL(line[1]).pathname) {
+      throw new Error(`the new window opened ${win.url()}, not the folder of ${line[1]}`);
     }
     log(`Open handed ${line[1]} to ${line[2]}`);
     await win.close();
@@ -470,7 +489,7 @@ async function main(): Promise<number> {
     const slowRow = page.locator('.monaco-list-row[aria-label$=", creating"]').first();
     let cancelledFrom = 'the item menu';
     try {
-      await slowRow.waitFor({ timeout: 30_000 });
+      await slowRow.waitFor({ timeout: 8_000 });
       await menu(slowRow, 'Cancel', 'cancel-menu');
     } catch {
       // The item may not show while the image builds: the notification's own button cancels too.
@@ -605,8 +624,12 @@ async function createFromFolder(page: Page, folder: string, shotName: string): P
   // code-server's file dialog is a quick input: type the folder's path and accept it.
   const input = page.locator('.quick-input-widget input');
   await until('the folder dialog', 20_000, async () => (await input.inputValue()).startsWith('/'));
-  await input.fill(folder + '/');
-  await page.waitForTimeout(500);
+  // The dialog may still be setting its first value: type until ours stays.
+  await until('the folder path to stay in the dialog', 20_000, async () => {
+    await input.fill(folder + '/');
+    await page.waitForTimeout(700);
+    return (await input.inputValue()) === folder + '/';
+  });
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Create Workspace' }).click();
 }
 

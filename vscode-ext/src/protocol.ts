@@ -3,7 +3,7 @@
 // every message; this file follows both field by field.
 
 /** The highest protocol version this client speaks. */
-export const protocolVersion = 1;
+export const protocolVersion = 2;
 
 export const Method = {
   initialize: 'initialize',
@@ -73,17 +73,7 @@ export interface InitializeResult {
   ides: string[];
 }
 
-export type State =
-  | 'creating'
-  | 'running'
-  | 'stopped'
-  | 'error'
-  | 'deleting'
-  | 'interrupted'
-  | 'rebuilding'
-  | 'starting'
-  | 'stopping'
-  | 'missing';
+export type State = 'creating' | 'running' | 'stopped' | 'error' | 'deleting' | 'interrupted';
 
 /**
  * What a workspace's current state allows, decided by the bridge. Clients

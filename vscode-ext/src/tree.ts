@@ -253,7 +253,6 @@ function icon(state: string): vscode.ThemeIcon {
       return new vscode.ThemeIcon('vm-outline');
     case 'error':
     case 'interrupted':
-    case 'missing':
       return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     default:
       // creating, deleting and the client's own "stopping", "starting", ...
