@@ -1,14 +1,11 @@
 package bridge
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -22,17 +19,21 @@ type handler func(s *Server, ctx context.Context, req *jsonrpc2.Request) (any, e
 
 // handlers are the requests that run in their own goroutine, by method.
 var handlers = map[string]handler{
-	protocol.MethodWorkspaceList:       (*Server).list,
-	protocol.MethodWorkspaceCreate:     (*Server).create,
-	protocol.MethodWorkspaceStart:      (*Server).start,
-	protocol.MethodWorkspaceStop:       (*Server).stop,
-	protocol.MethodWorkspaceDelete:     (*Server).delete,
-	protocol.MethodWorkspaceRebuild:    (*Server).rebuild,
-	protocol.MethodWorkspaceOpen:       (*Server).open,
-	protocol.MethodWorkspaceLogs:       (*Server).logs,
-	protocol.MethodWorkspaceConfigs:    (*Server).configs,
-	protocol.MethodWorkspaceDetect:     (*Server).detect,
-	protocol.MethodTelemetrySetConsent: (*Server).setConsent,
+	protocol.MethodWorkspaceList:           (*Server).list,
+	protocol.MethodWorkspaceCreate:         (*Server).create,
+	protocol.MethodWorkspaceStart:          (*Server).start,
+	protocol.MethodWorkspaceStop:           (*Server).stop,
+	protocol.MethodWorkspaceDelete:         (*Server).delete,
+	protocol.MethodWorkspaceRebuild:        (*Server).rebuild,
+	protocol.MethodWorkspaceOpen:           (*Server).open,
+	protocol.MethodWorkspaceLogs:           (*Server).logs,
+	protocol.MethodWorkspaceUnfollowLogs:   (*Server).unfollowLogs,
+	protocol.MethodWorkspacePorts:          (*Server).ports,
+	protocol.MethodWorkspaceForwardPort:    (*Server).forwardPort,
+	protocol.MethodWorkspaceStopForwarding: (*Server).stopForwarding,
+	protocol.MethodWorkspaceConfigs:        (*Server).configs,
+	protocol.MethodWorkspaceDetect:         (*Server).detect,
+	protocol.MethodTelemetrySetConsent:     (*Server).setConsent,
 }
 
 func (s *Server) list(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -186,82 +187,6 @@ func (s *Server) open(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 		s.opts.Telemetry.IDEOpened(p.IDE)
 	}
 	return res, nil
-}
-
-// defaultTail is the number of log lines workspace/logs returns by default.
-const defaultTail = 1000
-
-// maxLogRead bounds how much of a log file workspace/logs reads.
-const maxLogRead = 4 << 20
-
-func (s *Server) logs(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-	var p protocol.LogsParams
-	if err := decodeName(req, &p, &p.Name); err != nil {
-		return nil, err
-	}
-	if p.Tail < 0 {
-		return nil, invalidParams(`"tail" must not be negative`)
-	}
-	if p.Tail == 0 {
-		p.Tail = defaultTail
-	}
-	if _, err := s.opts.Manager.Get(ctx, p.Name); err != nil {
-		return nil, withWorkspace(err, p.Name)
-	}
-	path := s.opts.Manager.LogPath(p.Name)
-	lines, truncated, err := tailFile(path, p.Tail)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the log of %s at %s: %w", p.Name, path, err)
-	}
-	return protocol.LogsResult{Path: path, Lines: lines, Truncated: truncated}, nil
-}
-
-// tailFile returns the last n lines of the file at path; a missing file
-// has no lines.
-func tailFile(path string, n int) (lines []string, truncated bool, err error) {
-	lines = []string{}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return lines, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, false, err
-	}
-	var r io.Reader = f
-	if st.Size() > maxLogRead {
-		if _, err := f.Seek(st.Size()-maxLogRead, io.SeekStart); err != nil {
-			return nil, false, err
-		}
-		truncated = true
-		br := bufio.NewReader(f)
-		// Drop the partial first line.
-		if _, err := br.ReadString('\n'); err != nil && err != io.EOF {
-			return nil, false, err
-		}
-		r = br
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, false, err
-	}
-	data = bytes.TrimSuffix(data, []byte("\n"))
-	if len(data) == 0 {
-		return lines, truncated, nil
-	}
-	all := strings.Split(string(data), "\n")
-	if len(all) > n {
-		truncated = true
-		all = all[len(all)-n:]
-	}
-	for _, l := range all {
-		lines = append(lines, strings.TrimSuffix(l, "\r"))
-	}
-	return lines, truncated, nil
 }
 
 func (s *Server) configs(ctx context.Context, req *jsonrpc2.Request) (any, error) {

@@ -47,6 +47,7 @@ func (s *Server) watch(ctx context.Context, events <-chan workspace.Event, err e
 			}
 			delay = s.opts.WatchRetry
 			for ev := range events {
+				s.portsEvent(ev)
 				s.notify(protocol.MethodDidChange, s.didChange(ev))
 			}
 			if ctx.Err() != nil {
