@@ -174,7 +174,8 @@ async function main(): Promise<number> {
     [
       'use IO::Socket::INET;',
       'my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die "listen: $!";',
-      'while (my $c = $s->accept) { my $l = <$c>; print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n' + pageText + '\n"; close $c; }',
+      // Read the whole request first: closing a socket with unread bytes resets the connection.
+      'while (my $c = $s->accept) { while (my $l = <$c>) { last if $l =~ /^\\r?$/; } print $c "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\n' + pageText + '\\n"; close $c; }',
       '',
     ].join('\n'),
   );
@@ -389,8 +390,26 @@ async function main(): Promise<number> {
       throw new Error(`no URL in "${fwdText}"`);
     }
     const body = await until(`a page from ${url}`, 30_000, async () => {
-      const r = await fetch(url).catch(() => undefined);
-      return r?.ok ? r.text() : undefined;
+      if (process.env.PITLANE_E2E_DEBUG) {
+        const id = spawnSync('docker', ['ps', '-q', '--filter', `label=dev.pitlane.instance=${instance}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+        log(spawnSync('docker', ['exec', id, 'sh', '-c', 'ps aux; cat /proc/net/tcp'], { encoding: 'utf8' }).stdout);
+        const u = new URL(url);
+        const raw = await new Promise<string>((resolve) => {
+          const sock = net.connect(Number(u.port), u.hostname, () => sock.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n'));
+          let data = '';
+          sock.on('data', (b) => (data += b.toString('latin1')));
+          sock.on('close', () => resolve(data));
+          sock.on('error', (e) => resolve(`${data} [error ${e}]`));
+        });
+        log(`raw answer: ${JSON.stringify(raw)}`);
+      }
+      const r = await fetch(url).catch((err) => {
+        throw new Error(`${err} (${err?.cause ?? 'no cause'})`);
+      });
+      if (!r.ok) {
+        throw new Error(`${url} answered ${r.status}`);
+      }
+      return r.text();
     });
     if (!body.includes(pageText)) {
       throw new Error(`${url} answered "${body}", not the workspace's page`);

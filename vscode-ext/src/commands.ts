@@ -532,9 +532,8 @@ export class Commands {
       const r = await (await this.bridge.get()).forwardPort(name, port, 0);
       this.refreshPorts(name);
       const url = r.forwarded?.url;
-      const text = r.message
-        ? `Pitlane: ${r.message}.`
-        : `Pitlane: port ${port} of ${name} is forwarded to ${url ?? `127.0.0.1:${r.forwarded?.localPort}`}.`;
+      const where = url ?? `127.0.0.1:${r.forwarded?.localPort}`;
+      const text = r.message ? `Pitlane: ${r.message} (${where}).` : `Pitlane: port ${port} of ${name} is forwarded to ${where}.`;
       const action = await vscode.window.showInformationMessage(text, ...(url ? ['Open in Browser'] : []));
       if (action && url) {
         await vscode.env.openExternal(vscode.Uri.parse(url));

@@ -115,3 +115,14 @@ describe('manifest', () => {
     }
   });
 });
+
+describe('README', () => {
+  it('shows screenshots that exist', () => {
+    const readme = fs.readFileSync(path.join(extDir, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+    assert.ok(images.length >= 3, `the README shows ${images.length} screenshots`);
+    for (const img of images) {
+      assert.ok(fs.existsSync(path.join(extDir, img)), `${img} is missing`);
+    }
+  });
+});
