@@ -167,6 +167,21 @@ func (f *fakeManager) Rebuild(ctx context.Context, name string, opts workspace.R
 	if p := opts.Progress; p != nil {
 		p.Step("Building image")
 	}
+	if _, err := f.Get(ctx, name); err != nil {
+		return nil, err
+	}
+	// The engine appends the rebuild's output to the log.
+	lf, err := os.OpenFile(f.LogPath(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	_, err = lf.WriteString("Rebuilding\npostCreateCommand: done\n")
+	if cerr := lf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
 	return f.setState(name, workspace.StateRunning, workspace.EventStarted)
 }
 

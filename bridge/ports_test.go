@@ -21,11 +21,12 @@ import (
 	"github.com/pitlane/pitlane/protocol"
 )
 
+var httpClientNoKeepAlive = http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
 // fetch GETs url and returns the body.
 func fetch(t testing.TB, url string) string {
 	t.Helper()
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := c.Get(url)
+	resp, err := httpClientNoKeepAlive.Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
