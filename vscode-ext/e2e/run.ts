@@ -3,10 +3,11 @@
 // against the real `pitlane bridge` and Docker engine. It installs
 // dist/pitlane.vsix and drives every action from the UI: create from a local
 // folder (following its log live while a hook runs) and from a file:// git
-// URL with a branch, the workspace's ports (forward one and fetch a page
-// through it), open (the URI handed to the Remote-SSH extension), stop,
-// start, rebuild, "Go to Workspace...", cancel a create, delete with its
-// confirmation, and the settings. Screenshots go to e2e-artifacts/ (or
+// URL with a branch (trusting its initializeCommand in a modal), the
+// workspace's ports (forward one and fetch a page through it), open (the URI
+// handed to the Remote-SSH extension), stop, start, rebuild, "Go to
+// Workspace...", cancel a create, delete with its confirmation and the
+// unsaved-work dialog, and the settings. Screenshots go to e2e-artifacts/ (or
 // $PITLANE_E2E_ARTIFACTS).
 
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -196,7 +197,12 @@ async function main(): Promise<number> {
   // A git repository, created from by its file:// URL on a branch.
   const repo = path.join(tmp, `repo-${suffix}`);
   fs.mkdirSync(path.join(repo, '.devcontainer'), { recursive: true });
-  fs.writeFileSync(path.join(repo, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: 'pitlane/base:bookworm' }));
+  // Its initializeCommand runs on this machine: creating it asks for trust first.
+  const trustMarker = path.join(tmp, `trusted-${suffix}`);
+  fs.writeFileSync(
+    path.join(repo, '.devcontainer', 'devcontainer.json'),
+    JSON.stringify({ image: 'pitlane/base:bookworm', initializeCommand: `touch ${trustMarker}` }),
+  );
   const git = (...args: string[]) => {
     const r = spawnSync('git', ['-C', repo, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', ...args], { encoding: 'utf8' });
     if (r.status !== 0) {
@@ -486,6 +492,18 @@ async function main(): Promise<number> {
     await qi.locator('input').fill('feature');
     await shot(page, 'create-git-branch');
     await qi.locator('input').press('Enter');
+    // The repository's initializeCommand would run here: a modal says so first.
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 60_000 });
+    const trustText = await dialog.innerText();
+    if (!trustText.includes('Trust this workspace configuration?') || !trustText.includes(`touch ${trustMarker}`)) {
+      throw new Error(`the trust dialog does not list the initializeCommand: ${trustText}`);
+    }
+    if (fs.existsSync(trustMarker)) {
+      throw new Error('the initializeCommand ran before the user trusted the repository');
+    }
+    await shot(page, 'trust-dialog');
+    await dialog.locator('.monaco-button', { hasText: 'Trust and Continue' }).click();
     const gitDone = toast(/workspace .* is running/);
     await gitDone.waitFor({ timeout: 180_000 });
     const gitName = /workspace (\S+) is running/.exec((await gitDone.first().innerText()).replace(/\s+/g, ' '))?.[1];
@@ -499,7 +517,10 @@ async function main(): Promise<number> {
     if (!desc.includes('@feature')) {
       throw new Error(`the git workspace's item does not name the branch: ${desc}`);
     }
-    log(`created ${gitName} from ${repoURL} on branch feature`);
+    if (!fs.existsSync(trustMarker)) {
+      throw new Error('the initializeCommand did not run after Trust and Continue');
+    }
+    log(`created ${gitName} from ${repoURL} on branch feature, after trusting its initializeCommand`);
     await shot(page, 'created-from-git');
     await closeToasts();
 
@@ -523,15 +544,32 @@ async function main(): Promise<number> {
     await shot(page, 'create-cancelled');
     await closeToasts();
 
-    // 9. Delete, with its confirmation.
+    // 9. Delete, with its confirmation, of a clone holding a change found nowhere else.
+    const change = spawnSync(pitlane, ['exec', gitName, '--', 'sh', '-c', 'echo draft > unsaved-notes.txt'], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (change.status !== 0) {
+      throw new Error(`pitlane exec failed: ${change.stdout}${change.stderr}`);
+    }
     await menu(gitRow, 'Delete');
-    const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 10_000 });
     if (!(await dialog.innerText()).includes(`Delete the workspace ${gitName}?`)) {
       throw new Error(`the delete confirmation says: ${await dialog.innerText()}`);
     }
     await shot(page, 'delete-confirm');
     await dialog.locator('.monaco-button', { hasText: /^Delete$/ }).click();
+    // The bridge refuses (1011): a second modal lists the work and offers Delete Anyway.
+    await until('the unsaved-work dialog', 30_000, async () =>
+      (await dialog.isVisible()) && (await dialog.innerText()).includes('unsaved work'),
+    );
+    const unsavedText = await dialog.innerText();
+    if (!unsavedText.includes('unsaved-notes.txt')) {
+      throw new Error(`the unsaved-work dialog does not list the change: ${unsavedText}`);
+    }
+    await shot(page, 'delete-unsaved');
+    await dialog.locator('.monaco-button', { hasText: 'Delete Anyway' }).click();
     await until(`${gitName} to leave the view`, 60_000, async () => (await anyRow(gitName).count()) === 0);
     await cliState(gitName, undefined);
     log(`deleted ${gitName}`);

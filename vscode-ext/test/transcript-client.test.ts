@@ -263,3 +263,39 @@ describe('transcripts played to the client', () => {
     }
   });
 });
+
+describe('provider/list', () => {
+  it('is an empty list from a bridge without providers (method not found), so create asks nothing', async () => {
+    const p = pair();
+    try {
+      const pending = p.client.providers();
+      const sent = (await p.next()) as RequestMessage;
+      assert.equal(sent.method, 'provider/list');
+      assert.deepEqual(sent.params, {});
+      await p.send({ jsonrpc: '2.0', id: sent.id, error: { code: -32601, message: 'method not found: provider/list' } });
+      assert.deepEqual(await pending, []);
+    } finally {
+      p.close();
+    }
+  });
+
+  it('returns the providers of a bridge that has them, and other errors fail', async () => {
+    const p = pair();
+    try {
+      const providers = [
+        { name: 'local', kind: 'docker', default: true, description: 'Docker on this machine' },
+        { name: 'dev', kind: 'kubernetes', default: false, description: 'context kind-dev, namespace ws' },
+      ];
+      const ok = p.client.providers();
+      const first = (await p.next()) as RequestMessage;
+      await p.send({ jsonrpc: '2.0', id: first.id, result: { providers } });
+      assert.deepEqual(await ok, providers);
+      const bad = p.client.providers();
+      const second = (await p.next()) as RequestMessage;
+      await p.send({ jsonrpc: '2.0', id: second.id, error: { code: 1006, message: 'cannot reach the Docker engine' } });
+      await assert.rejects(bad, (err: unknown) => err instanceof ResponseError && err.code === 1006);
+    } finally {
+      p.close();
+    }
+  });
+});
