@@ -537,20 +537,8 @@ async function main(): Promise<number> {
     await until('the setup to be running', 60_000, async () =>
       pitlaneLogOf((await slowRow.getAttribute('aria-label'))!.replace(/, creating$/, '')).includes('setting up'),
     );
-    await slowRow.click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'Show Logs', exact: true }).waitFor({ timeout: 10_000 });
-    await shot(page, 'cancel-menu');
-    const cancelItem = page.getByRole('menuitem', { name: 'Cancel', exact: true });
-    let cancelledFrom = 'the item menu';
-    if (await cancelItem.count()) {
-      await cancelItem.click();
-    } else {
-      // The bridge offers "cancel" only for operations it records by name, and
-      // a create whose name it derives is not recorded: use the notification.
-      cancelledFrom = 'the progress notification (the item offered no Cancel)';
-      await page.keyboard.press('Escape');
-      await toast('Pitlane').locator('.monaco-button', { hasText: 'Cancel' }).first().click();
-    }
+    await menu(slowRow, 'Cancel', 'cancel-menu');
+    const cancelledFrom = 'the item menu';
     await toast('workspace creation cancelled').waitFor({ timeout: 60_000 });
     await until('the cancelled workspace to leave the view', 30_000, async () =>
       (await page.locator('.monaco-list-row[aria-label$=", creating"]').count()) === 0,
