@@ -8,13 +8,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { Message, NotificationMessage, RequestMessage, ResponseError, ResponseMessage } from 'vscode-jsonrpc';
-import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { NotificationMessage, RequestMessage, ResponseError, ResponseMessage } from 'vscode-jsonrpc';
 import { PitlaneClient } from '../src/client';
 import { LogAppendedParams, PortsChangedParams } from '../src/protocol';
-import { repoRoot } from './harness';
+import { pair, repoRoot } from './harness';
 
 const dir = path.join(repoRoot, 'testdata', 'transcripts');
 
@@ -107,45 +105,6 @@ interface Line {
   exit?: number;
   header?: unknown;
   n: number;
-}
-
-/** A fake server on in-memory pipes, with the client on the other end. */
-function pair() {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const client = new PitlaneClient(createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer)));
-  client.connection.listen();
-  const writer = new StreamMessageWriter(toClient);
-  const reader = new StreamMessageReader(toServer);
-  const queue: Message[] = [];
-  let wake: (() => void) | undefined;
-  reader.listen((m) => {
-    queue.push(m);
-    wake?.();
-  });
-  return {
-    client,
-    send: (m: unknown) => writer.write(m as Message),
-    async next(ms = 2000): Promise<Message> {
-      const deadline = Date.now() + ms;
-      while (queue.length === 0) {
-        assert.ok(Date.now() < deadline, 'the client sent nothing');
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, 20);
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-      }
-      return queue.shift()!;
-    },
-    close() {
-      client.dispose();
-      toServer.end();
-      toClient.end();
-    },
-  };
 }
 
 async function replayAsServer(file: string): Promise<number> {
