@@ -7,7 +7,20 @@ export const recorded = {
   channels: [] as FakeOutputChannel[],
   statusItems: [] as FakeStatusBarItem[],
   commands: [] as { command: string; args: unknown[] }[],
+  /** Every message shown: kind, text, options (modal, detail) and buttons. */
+  messages: [] as { kind: string; text: string; options?: unknown; items: string[] }[],
 };
+
+/** The buttons the "user" clicks, in order; undefined closes the message. */
+export const answers: (string | undefined)[] = [];
+
+/** Commands the code under test registered. */
+export const registered = new Map<string, (...args: any[]) => unknown>();
+
+/** Extension ids that count as installed. */
+export const installed = new Set<string>();
+
+export const env = { appName: 'Visual Studio Code', uriScheme: 'vscode', clipboard: { writeText: async (_: string) => undefined }, openExternal: async (_: unknown) => true };
 
 export class FakeOutputChannel {
   text = '';
@@ -57,7 +70,34 @@ export enum StatusBarAlignment {
   Right = 2,
 }
 
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
+export enum QuickPickItemKind {
+  Separator = -1,
+  Default = 0,
+}
+
+function message(kind: string) {
+  return async (text: string, ...rest: unknown[]): Promise<string | undefined> => {
+    const options = rest.length && typeof rest[0] === 'object' ? rest.shift() : undefined;
+    recorded.messages.push({ kind, text, options, items: rest as string[] });
+    return answers.shift();
+  };
+}
+
+const never = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+
 export const window = {
+  showInformationMessage: message('info'),
+  showWarningMessage: message('warning'),
+  showErrorMessage: message('error'),
+  async withProgress<T>(_: unknown, fn: (p: { report(v: unknown): void }, t: typeof never) => Promise<T>): Promise<T> {
+    return fn({ report: () => undefined }, never);
+  },
   createOutputChannel(name: string): FakeOutputChannel {
     const c = new FakeOutputChannel(name);
     recorded.channels.push(c);
@@ -74,6 +114,18 @@ export const commands = {
   async executeCommand(command: string, ...args: unknown[]): Promise<void> {
     recorded.commands.push({ command, args });
   },
+  registerCommand(id: string, fn: (...args: any[]) => unknown) {
+    registered.set(id, fn);
+    return { dispose: () => registered.delete(id) };
+  },
+};
+
+export const extensions = {
+  getExtension: (id: string) => (installed.has(id) ? { id } : undefined),
+};
+
+export const Uri = {
+  parse: (s: string) => fakeUri(s),
 };
 
 export interface FakeUri {
@@ -88,7 +140,59 @@ export function fakeUri(s: string): FakeUri {
   return { scheme: u.protocol.replace(/:$/, ''), authority: decodeURIComponent(u.host), path: u.pathname, toString: () => s };
 }
 
-export const workspace: { workspaceFolders: { uri: FakeUri }[] | undefined; workspaceFile: FakeUri | undefined } = {
+export const workspace: {
+  workspaceFolders: { uri: FakeUri }[] | undefined;
+  workspaceFile: FakeUri | undefined;
+  getConfiguration(section?: string): { get<T>(key: string, def: T): T };
+} = {
   workspaceFolders: undefined,
   workspaceFile: undefined,
+  getConfiguration: () => ({ get: <T>(_: string, def: T) => def }),
 };
+
+// What src/tree.ts needs to load (commands.ts imports its node classes).
+export class EventEmitter<T> {
+  private listeners: ((v: T) => void)[] = [];
+  readonly event = (l: (v: T) => void) => {
+    this.listeners.push(l);
+    return { dispose: () => (this.listeners = this.listeners.filter((x) => x !== l)) };
+  };
+  fire(v: T): void {
+    this.listeners.forEach((l) => l(v));
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+
+export class TreeItem {
+  [k: string]: unknown;
+  constructor(
+    public label: string,
+    public collapsibleState?: TreeItemCollapsibleState,
+  ) {}
+}
+
+export class MarkdownString {
+  constructor(
+    public value: string,
+    public supportThemeIcons?: boolean,
+  ) {}
+}
+
+export class ThemeColor {
+  constructor(public id: string) {}
+}
+
+export class ThemeIcon {
+  constructor(
+    public id: string,
+    public color?: ThemeColor,
+  ) {}
+}
