@@ -248,3 +248,59 @@ describe('open', () => {
     }
   });
 });
+
+describe('create', () => {
+  const providers = [
+    { name: 'local', kind: 'docker', default: true, description: 'Docker on this machine' },
+    { name: 'dev', kind: 'kubernetes', default: false, description: 'context kind-dev, namespace ws' },
+  ];
+
+  /** Runs Create Workspace on a git URL; provider answers provider/list. */
+  async function create(providerAnswer: (s: ReturnType<typeof setup>, m: RequestMessage) => Promise<void>, choice?: string) {
+    const s = setup();
+    try {
+      fake.window.picks.length = 0;
+      fake.answers.push('Git repository URL', 'file:///src/api.git', 'main');
+      if (choice !== undefined) {
+        fake.answers.push(choice);
+      }
+      const done = s.run('pitlane.createWorkspace');
+      await reply(s.p, await request(s.p, 'workspace/configs'), { configs: ['.devcontainer/devcontainer.json'] });
+      await providerAnswer(s, await request(s.p, 'provider/list'));
+      const m = await request(s.p, 'workspace/create');
+      await reply(s.p, m, { workspace: ws('api', 'running') });
+      fake.answers.push(undefined); // the "Open" question after create
+      await done;
+      return m.params as { source: string; branch?: string; provider?: string };
+    } finally {
+      s.close();
+    }
+  }
+
+  it('asks nothing about providers when the bridge has no provider/list', async () => {
+    const params = await create((s, m) => s.p.send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'method not found' } }));
+    assert.equal(params.source, 'file:///src/api.git');
+    assert.equal(params.branch, 'main');
+    assert.ok(!('provider' in params));
+    assert.ok(!fake.window.picks.some((p) => p.items.includes('dev')));
+  });
+
+  it('asks nothing with one provider', async () => {
+    const params = await create((s, m) => reply(s.p, m, { providers: [providers[0]] }));
+    assert.ok(!('provider' in params));
+    assert.ok(!fake.window.picks.some((p) => p.items.includes('local')));
+  });
+
+  it('asks with several, the default preselected, and sends the one picked', async () => {
+    const params = await create((s, m) => reply(s.p, m, { providers }), 'dev');
+    const pick = fake.window.picks.find((p) => p.items.includes('dev'))!;
+    assert.deepEqual(pick.items, ['local', 'dev']);
+    assert.deepEqual(pick.active, ['local']);
+    assert.equal(params.provider, 'dev');
+  });
+
+  it('sends no provider when the default is picked', async () => {
+    const params = await create((s, m) => reply(s.p, m, { providers }), '');
+    assert.ok(!('provider' in params));
+  });
+});

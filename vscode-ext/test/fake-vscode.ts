@@ -91,7 +91,55 @@ function message(kind: string) {
 
 const never = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
 
+/** A pick answers with the item whose label contains the next answer ('' = the active item). */
+function pickFrom<T extends { label: string }>(items: readonly T[], active?: readonly T[]): T | undefined {
+  const a = answers.shift();
+  if (a === undefined) {
+    return undefined;
+  }
+  if (a === '' && active?.length) {
+    return active[0];
+  }
+  return items.find((i) => i.label.includes(a));
+}
+
 export const window = {
+  /** Every pick shown, with its items and active items (for createQuickPick). */
+  picks: [] as { title?: string; items: string[]; active: string[] }[],
+  async showQuickPick<T extends { label: string } | string>(items: readonly T[] | Promise<readonly T[]>, opts?: { title?: string }) {
+    const list = await items;
+    const objs = list.map((i) => (typeof i === 'string' ? { label: i, value: i } : { label: i.label, value: i }));
+    window.picks.push({ title: opts?.title, items: objs.map((o) => o.label), active: [] });
+    return pickFrom(objs)?.value;
+  },
+  async showInputBox(): Promise<string | undefined> {
+    return answers.shift();
+  },
+  createQuickPick<T extends { label: string }>() {
+    let accept: (() => void) | undefined;
+    let hide: (() => void) | undefined;
+    const qp = {
+      title: '',
+      placeholder: '',
+      items: [] as T[],
+      activeItems: [] as T[],
+      selectedItems: [] as T[],
+      onDidAccept: (l: () => void) => ((accept = l), { dispose() {} }),
+      onDidHide: (l: () => void) => ((hide = l), { dispose() {} }),
+      show() {
+        window.picks.push({ title: qp.title, items: qp.items.map((i) => i.label), active: qp.activeItems.map((i) => i.label) });
+        const chosen = pickFrom(qp.items, qp.activeItems);
+        if (chosen) {
+          qp.selectedItems = [chosen];
+          accept?.();
+        } else {
+          hide?.();
+        }
+      },
+      dispose() {},
+    };
+    return qp;
+  },
   showInformationMessage: message('info'),
   showWarningMessage: message('warning'),
   showErrorMessage: message('error'),
