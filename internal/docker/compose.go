@@ -23,7 +23,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/sirupsen/logrus"
 	"gopkg.in/yaml.v3"
 
 	"github.com/pitlane/pitlane/internal/runtime"
@@ -276,15 +275,9 @@ func appendNew(list []string, more ...string) []string {
 	return list
 }
 
-// quietLogs keeps the Compose library's log warnings (which it writes to
-// the process's stderr, where the bridge's clients would see them) to
-// errors only: what it has to say goes to a call's progress output.
-var quietLogs sync.Once
-
 // composeService returns Compose's own implementation of its API, using
 // this client's connection and writing its progress lines to out.
 func (c *Client) composeService(out func(string)) (api.Compose, func(), error) {
-	quietLogs.Do(func() { logrus.SetLevel(logrus.ErrorLevel) })
 	w := &lineWriter{out: out}
 	dcli, err := command.NewDockerCli(
 		command.WithAPIClient(c.api),
@@ -295,7 +288,11 @@ func (c *Client) composeService(out func(string)) (api.Compose, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := dcli.Initialize(cliflags.NewClientOptions()); err != nil {
+	// The library logs warnings to the process's stderr, where they mix
+	// with Pitlane's own output: errors only (Initialize sets the level).
+	opts := cliflags.NewClientOptions()
+	opts.LogLevel = "error"
+	if err := dcli.Initialize(opts); err != nil {
 		return nil, nil, err
 	}
 	yes := func(string, bool) (bool, error) { return true, nil }
