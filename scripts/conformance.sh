@@ -41,7 +41,7 @@ cleanup() {
 		grep -qxF "$img" <<<"$images_before" || docker rmi "$img" >/dev/null 2>&1 || true
 	done
 	for p in "${projects[@]}"; do
-		docker compose -p "$p" down -v --remove-orphans >/dev/null 2>&1 || true
+		docker compose -p "$p" down -v --rmi local --remove-orphans >/dev/null 2>&1 || true
 	done
 	for img in "${built[@]}"; do
 		docker rmi -f "$img" >/dev/null 2>&1 || true
@@ -142,7 +142,7 @@ for fx in "${fixtures[@]}"; do
 	if [ "${VERBOSE:-}" = 1 ]; then sed 's/^/    /' "$out/ref.txt"; fi
 	for p in $(docker ps -a --filter "label=conformance.run=$$" --filter "label=conformance.fixture=$name" --format '{{.Label "com.docker.compose.project"}}' | sort -u); do
 		projects+=("$p")
-		docker compose -p "$p" down -v --remove-orphans >/dev/null 2>&1 || true
+		docker compose -p "$p" down -v --rmi local --remove-orphans >/dev/null 2>&1 || true
 	done
 	"$pitlane" delete --force --volumes "$ws" >/dev/null 2>&1 || true
 done
