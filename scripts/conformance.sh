@@ -25,7 +25,8 @@ export PITLANE_INSTANCE="conformance-$$"
 export XDG_DATA_HOME="$work/xdg-data" XDG_CONFIG_HOME="$work/xdg-config" DO_NOT_TRACK=1
 
 # What exists before the run is never removed: only images and volumes
-# that appear during it (the reference CLI names its images vsc-*, the
+# that appear during it (the reference CLI names its images vsc-*, or
+# PROJECT-SERVICE for Compose services of a PROJECT named *_devcontainer; the
 # fixtures name their volumes conformance-*).
 images_before=$(docker images --format '{{.Repository}}:{{.Tag}}' | sort -u)
 volumes_before=$(docker volume ls -q | sort -u)
@@ -37,7 +38,7 @@ cleanup() {
 		$(docker ps -aq --filter "label=conformance.run=$$"); do
 		docker rm -f "$c" >/dev/null 2>&1 || true
 	done
-	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-|dev_container_feature_content_temp)' | sort -u); do
+	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-|dev_container_feature_content_temp|[a-z0-9_.-]+_devcontainer-)' | sort -u); do
 		grep -qxF "$img" <<<"$images_before" || docker rmi "$img" >/dev/null 2>&1 || true
 	done
 	for p in "${projects[@]}"; do
