@@ -171,25 +171,25 @@ func (m *Manager) forwardAfter(ctx context.Context, ws *Workspace, user string, 
 // user is and how they sign.
 var gitKeys = []string{"user.name", "user.email", "gpg.format", "user.signingkey", "commit.gpgsign", "tag.gpgsign"}
 
+// gitKeysPattern matches exactly the gitKeys, as git config spells them.
+var gitKeysPattern = "^(" + strings.ReplaceAll(strings.Join(gitKeys, "|"), ".", `\.`) + ")$"
+
 // hostGitIdentity reads the user's identity and signing settings from
 // the host's git config as it applies to dir (so includeIf rules for the
 // folder count). Signing is kept only in SSH form, which works through a
 // forwarded agent; notes say what was left out and why.
 func hostGitIdentity(ctx context.Context, dir string) (keys, values, notes []string) {
-	get := func(k string) string {
-		args := []string{"config", "--includes", "--get", k}
-		if dir != "" {
-			args = append([]string{"-C", dir}, args...)
-		}
-		out, err := exec.CommandContext(ctx, "git", args...).Output()
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(out))
+	// One git run reads every key; with -z each entry is "key\nvalue\0",
+	// and for a key set more than once the last one counts, as in git.
+	args := []string{"config", "--includes", "-z", "--get-regexp", gitKeysPattern}
+	if dir != "" {
+		args = append([]string{"-C", dir}, args...)
 	}
 	set := map[string]string{}
-	for _, k := range gitKeys {
-		if v := get(k); v != "" {
+	out, _ := exec.CommandContext(ctx, "git", args...).Output()
+	for _, entry := range strings.Split(string(out), "\x00") {
+		k, v, _ := strings.Cut(entry, "\n")
+		if v = strings.TrimSpace(v); k != "" && v != "" {
 			set[k] = v
 		}
 	}

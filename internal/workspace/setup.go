@@ -423,8 +423,16 @@ func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, c *runtime.Conta
 		fw = m.forward(ctx, ws, ws.RemoteUser)
 		defer fw.Stop()
 	}
+	// Git is set up while the user's environment is probed: both are
+	// execs of their own, and no hook runs before both are done.
+	personalized := make(chan struct{})
 	if setup {
-		m.personalize(ctx, ws, p)
+		go func() {
+			defer close(personalized)
+			m.personalize(ctx, ws, p)
+		}()
+	} else {
+		close(personalized)
 	}
 	awaited := false
 	await := func() {
@@ -442,6 +450,7 @@ func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, c *runtime.Conta
 		m.patchProfile(ctx, c.ID)
 	}
 	henv, err := m.remoteEnvAfter(ctx, ws, c.Env, merged, hostEnv, prelude)
+	<-personalized
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHookFailed, err)
 	}
@@ -484,8 +493,18 @@ func (m *Manager) hooksStep(ctx context.Context, ws *Workspace, c *runtime.Conta
 			p.Output("the workspace is usable now (waitFor " + waitFor + "); the remaining setup commands follow")
 		}
 	}
-	if setup {
-		await()
+	if setup && !awaited && fw.Ready != nil {
+		// Nothing in this setup asked for credentials, so the create need
+		// not wait for the channel: a channel that failed already is
+		// reported, and the next exec or SSH connection installs the agent
+		// if this process ends before its copy does.
+		select {
+		case err := <-fw.Ready:
+			if err != nil && ctx.Err() == nil {
+				p.Output("warning: git credentials cannot be forwarded to " + ws.Name + ": " + err.Error())
+			}
+		default:
+		}
 	}
 	return nil
 }
