@@ -34,7 +34,7 @@ lists that work, and with --force the delete refuses unless
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			ctx := cmd.Context()
-			m, err := a.manager(ctx)
+			m, err := a.managerFor(ctx, name)
 			if err != nil {
 				return err
 			}

@@ -16,7 +16,7 @@ func newLogsCommand(a *app) *cobra.Command {
 		Short: "Show a workspace's create, build and hook output",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manager(cmd.Context())
+			m, err := a.managerFor(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -67,6 +67,7 @@ func encodeLabels(r record) map[string]string {
 		LabelCacheKey:    r.cacheKey,
 		LabelBaked:       "",
 		LabelBakedFiles:  "",
+		LabelProvider:    ws.Provider,
 	}
 	if r.config != nil {
 		if b, err := json.Marshal(r.config); err == nil {

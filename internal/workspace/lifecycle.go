@@ -218,6 +218,8 @@ func (m *Manager) UnsavedWork(ctx context.Context, name string) (*UnsavedWorkErr
 	clone := ""
 	c, err := m.find(ctx, name)
 	switch {
+	case err == nil && m.opts.Remote:
+		return m.remoteUnsavedWork(ctx, name, c)
 	case err == nil:
 		if ws := m.fromContainer(c); !ws.Source.Local {
 			clone = ws.LocalFolder

@@ -60,6 +60,9 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("config", err)
 	}
 	ws := cp.ws
+	if err := m.remoteSpec(&cp.spec, ws, r, img.merged); err != nil {
+		return nil, kind, inStep("config", err)
+	}
 	p.Step("Creating container")
 	id, err := m.startContainer(ctx, cp.spec)
 	if err != nil {
@@ -74,6 +77,9 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 			_ = m.rt.Remove(cctx, id)
 		}
 	}()
+	if err := m.cloneInContainer(ctx, id, cp.spec, p); err != nil {
+		return nil, kind, inStep("source", err)
+	}
 	if err := m.saveConfig(name, id, img.merged, cp.hostEnv); err != nil {
 		return nil, kind, inStep("container", err)
 	}
@@ -297,7 +303,7 @@ func (m *Manager) containerSpec(name string, src Source, local string, r *resolv
 	merged := img.merged
 	ws := &Workspace{
 		Name: name, State: StateCreating, Source: src, Image: img.ref, ConfigKind: r.kind, ConfigPath: r.configPath,
-		LocalFolder: local, Folder: r.folder, RemoteUser: img.remoteUser, SSHHost: name + "." + SSHDomain,
+		LocalFolder: local, Folder: r.folder, RemoteUser: img.remoteUser, SSHHost: name + "." + SSHDomain, Provider: m.opts.Provider,
 		CreatedAt: time.Now().UTC().Truncate(time.Second), Ports: merged.AllPorts(),
 	}
 	if r.image != "" && img.own == "" {

@@ -76,6 +76,8 @@ type Workspace struct {
 	Ports []int `json:"ports,omitempty"`
 	// LastError is the failure that put the workspace in StateError.
 	LastError string `json:"lastError,omitempty"`
+	// Provider names the provider the workspace runs on (see Providers).
+	Provider string `json:"provider,omitempty"`
 }
 
 // SSHDomain is the pseudo top-level domain of workspace SSH host names.
