@@ -76,6 +76,7 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		ConfigPath: p.ConfigPath,
 		Progress:   pr,
 		Consent:    consent(p.Trust),
+		Provider:   p.Provider,
 	}
 	if p.Dotfiles != nil {
 		opts.Dotfiles = &workspace.Dotfiles{Repository: p.Dotfiles.Repository, Script: p.Dotfiles.Script}
@@ -513,6 +514,7 @@ func toWire(ws *workspace.Workspace) protocol.Workspace {
 		LastUsedAt:  ws.LastUsedAt.UTC(),
 		Ports:       ws.Ports,
 		LastError:   ws.LastError,
+		Provider:    ws.Provider,
 	}
 }
 

@@ -38,6 +38,7 @@ var methods = map[string]message{
 	protocol.MethodWorkspaceConfigs:    {params: protocol.ConfigsParams{}, result: protocol.ConfigsResult{}},
 	protocol.MethodWorkspaceDetect:     {params: protocol.DetectParams{}, result: protocol.DetectResult{}},
 	protocol.MethodTelemetrySetConsent: {params: protocol.SetConsentParams{}, result: protocol.SetConsentResult{}},
+	protocol.MethodProviderList:        {result: protocol.ProviderListResult{}},
 	protocol.MethodExit:                {notif: true},
 	protocol.MethodCancelRequest:       {notif: true, params: protocol.CancelParams{}},
 	protocol.MethodDidChange:           {notif: true, params: protocol.DidChangeParams{}},

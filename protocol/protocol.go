@@ -275,6 +275,9 @@ type Workspace struct {
 	Ports []int `json:"ports,omitempty"`
 	// LastError is why the workspace is in state "error".
 	LastError string `json:"lastError,omitempty"`
+	// Provider names the provider the workspace runs on (provider/list);
+	// absent or empty means the local Docker engine.
+	Provider string `json:"provider,omitempty"`
 }
 
 // ListResult is the result of workspace/list.
@@ -305,6 +308,9 @@ type CreateParams struct {
 	// absent means the user's default (`pitlane settings dotfiles`), and
 	// an empty repository means none.
 	Dotfiles *Dotfiles `json:"dotfiles,omitempty"`
+	// Provider names the provider to create the workspace on (one of
+	// provider/list); absent means the default provider.
+	Provider string `json:"provider,omitempty"`
 }
 
 // Dotfiles name a dotfiles repository and its install script.

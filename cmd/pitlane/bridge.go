@@ -125,16 +125,15 @@ func (e engineDown) Is(target error) bool {
 }
 
 func (l *lazyManager) Create(ctx context.Context, opts workspace.CreateOptions) (*workspace.Workspace, error) {
-	m, err := l.m()
-	if err != nil {
+	if _, err := l.mOn(ctx, opts.Provider); err != nil {
 		return nil, err
 	}
 	withDotfilesDefault(&opts)
-	return m.Create(ctx, opts)
+	return l.a.createOn(ctx, opts.Provider, opts)
 }
 
 func (l *lazyManager) Start(ctx context.Context, name string, opts workspace.StartOptions) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +141,7 @@ func (l *lazyManager) Start(ctx context.Context, name string, opts workspace.Sta
 }
 
 func (l *lazyManager) Stop(ctx context.Context, name string) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +149,7 @@ func (l *lazyManager) Stop(ctx context.Context, name string) (*workspace.Workspa
 }
 
 func (l *lazyManager) Delete(ctx context.Context, name string, opts workspace.DeleteOptions) error {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -158,7 +157,7 @@ func (l *lazyManager) Delete(ctx context.Context, name string, opts workspace.De
 }
 
 func (l *lazyManager) Rebuild(ctx context.Context, name string, opts workspace.RebuildOptions) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -166,15 +165,11 @@ func (l *lazyManager) Rebuild(ctx context.Context, name string, opts workspace.R
 }
 
 func (l *lazyManager) List(ctx context.Context) ([]*workspace.Workspace, error) {
-	m, err := l.m()
-	if err != nil {
-		return nil, err
-	}
-	return m.List(ctx)
+	return l.listAll(ctx)
 }
 
 func (l *lazyManager) Get(ctx context.Context, name string) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +193,7 @@ func (l *lazyManager) Touch(name string) error {
 }
 
 func (l *lazyManager) Attach(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/pitlane/pitlane/internal/kube"
 	"github.com/pitlane/pitlane/internal/provider"
 	"github.com/pitlane/pitlane/internal/workspace"
+	"github.com/pitlane/pitlane/protocol"
 )
 
 // engines are the Managers of every saved provider, read once per process
@@ -150,4 +151,68 @@ func (a *app) createOn(ctx context.Context, name string, opts workspace.CreateOp
 		return nil, err
 	}
 	return ps.Create(ctx, name, opts)
+}
+
+// mOn is the bridge's Manager of provider name ("": the default); a
+// local engine that does not answer is ErrEngineDown.
+func (l *lazyManager) mOn(ctx context.Context, name string) (*workspace.Manager, error) {
+	m, err := l.a.managerOn(ctx, name)
+	if err != nil {
+		return nil, engineDown{err}
+	}
+	return m, nil
+}
+
+// mFor is the bridge's Manager of the provider that runs workspace name.
+func (l *lazyManager) mFor(ctx context.Context, name string) (*workspace.Manager, error) {
+	m, err := l.a.managerFor(ctx, name)
+	if err != nil && !errors.Is(err, workspace.ErrNotFound) {
+		return nil, engineDown{err}
+	}
+	return m, err
+}
+
+// listAll lists every provider's workspaces; providers that do not
+// answer are left out (and logged), unless none answers.
+func (l *lazyManager) listAll(ctx context.Context) ([]*workspace.Workspace, error) {
+	ps, err := l.a.engines()
+	if err != nil {
+		return nil, err
+	}
+	wss, errs := ps.List(ctx)
+	if len(errs) == len(ps.Names()) {
+		if pe := (*workspace.ProviderError)(nil); errors.As(errs[0], &pe) && pe.Provider == provider.Local {
+			return nil, engineDown{pe.Err}
+		}
+		return nil, engineDown{errs[0]}
+	}
+	for _, err := range errs {
+		fmt.Fprintf(l.a.stderr, "pitlane bridge: warning: %v\n", err)
+	}
+	return wss, nil
+}
+
+// Providers lists the saved providers for provider/list.
+func (l *lazyManager) Providers(context.Context) ([]protocol.Provider, error) {
+	s, err := providers()
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]protocol.Provider, 0, len(ps))
+	for _, p := range ps {
+		wp := protocol.Provider{Name: p.Name, Kind: protocol.ProviderDocker, Default: p.Default, Description: where(p)}
+		if p.Type == provider.Kubernetes {
+			wp.Kind = protocol.ProviderKubernetes
+		}
+		if p.Default {
+			out = append([]protocol.Provider{wp}, out...)
+		} else {
+			out = append(out, wp)
+		}
+	}
+	return out, nil
 }

@@ -64,6 +64,9 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 	if err := CheckEnv(opts.Env); err != nil {
 		return nil, err
 	}
+	if opts.Provider != "" && opts.Provider != m.opts.Provider {
+		return nil, fmt.Errorf("%w %q here: this engine is provider %s", ErrNoProvider, opts.Provider, m.opts.Provider)
+	}
 	unlock, err := m.lock(name, opCreate)
 	if err != nil {
 		return nil, err

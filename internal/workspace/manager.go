@@ -120,6 +120,9 @@ type CreateOptions struct {
 	// the source, so later creates and rebuilds of it use it too. "none"
 	// forgets the saved one; "" uses it.
 	CacheFrom string
+	// Provider names the provider to create on (see Providers.Create);
+	// a Manager refuses another provider's name.
+	Provider string
 }
 
 // StartOptions are the inputs of Manager.Start.

@@ -22,8 +22,15 @@ const LabelProvider = "dev.pitlane.provider"
 const DefaultProvider = "docker"
 
 // ErrRemoteSource: a local folder cannot be the source of a workspace
-// whose runtime is on another machine.
-var ErrRemoteSource = errors.New("a folder of this machine cannot be used where this provider runs workspaces")
+// whose runtime is on another machine. It matches ErrSourceInvalid.
+var ErrRemoteSource error = remoteSourceError{}
+
+type remoteSourceError struct{}
+
+func (remoteSourceError) Error() string {
+	return "a folder of this machine cannot be used where this provider runs workspaces"
+}
+func (remoteSourceError) Is(target error) bool { return target == ErrSourceInvalid }
 
 // sourceCloner is implemented by runtimes that clone spec.Source into the
 // workspace folder themselves (the Kubernetes runtime, with an init
