@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pitlane/pitlane/bridge"
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
@@ -121,7 +121,7 @@ type engineDown struct{ err error }
 func (e engineDown) Error() string { return e.err.Error() }
 func (e engineDown) Unwrap() error { return e.err }
 func (e engineDown) Is(target error) bool {
-	return target == workspace.ErrEngineDown && errors.Is(e.err, docker.ErrUnreachable)
+	return target == workspace.ErrEngineDown && errors.Is(e.err, runtime.ErrUnreachable)
 }
 
 func (l *lazyManager) Create(ctx context.Context, opts workspace.CreateOptions) (*workspace.Workspace, error) {
