@@ -316,6 +316,9 @@ func (m *Manager) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 	if err != nil {
 		return nil, err
 	}
+	if err := m.remoteRebuild(name); err != nil {
+		return nil, err
+	}
 	unlock, err := m.lock(name, opRebuild)
 	if err != nil {
 		return nil, err

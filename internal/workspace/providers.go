@@ -232,6 +232,19 @@ func parseUnsaved(s string) *source.Work {
 	return w
 }
 
+// ErrNotSupported: the provider cannot do this (yet); the message says
+// what to do instead.
+var ErrNotSupported = errors.New("not supported on this provider")
+
+// remoteRebuild refuses a rebuild where the workspace's files live with
+// its container or claim: a new container would start from a fresh clone.
+func (m *Manager) remoteRebuild(name string) error {
+	if !m.opts.Remote {
+		return nil
+	}
+	return fmt.Errorf("%w: rebuilding %s on provider %s: its files live with the workspace there, and a rebuild would start from a fresh clone; push your work, then `pitlane delete %s` and create it again", ErrNotSupported, name, m.opts.Provider, name)
+}
+
 // Provider is the name of the provider the Manager's runtime is.
 func (m *Manager) Provider() string { return m.opts.Provider }
 

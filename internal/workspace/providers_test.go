@@ -249,3 +249,18 @@ func TestProviderLabelKeepsProvidersApart(t *testing.T) {
 		t.Errorf("a container without the label is not the built-in provider's: %v", err)
 	}
 }
+
+func TestRemoteRebuildIsRefused(t *testing.T) {
+	rt := clonerRuntime{newFakeRuntime()}
+	m := newRemoteManager(t, rt, "cluster")
+	ctx := context.Background()
+	if _, err := m.Create(ctx, CreateOptions{Source: gitSource(t, `{"image": "pitlane/base:bookworm"}`), Name: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Rebuild(ctx, "app", RebuildOptions{}); !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "pitlane delete app") {
+		t.Errorf("Rebuild on a remote provider = %v", err)
+	}
+	if _, err := m.Get(ctx, "app"); err != nil {
+		t.Errorf("the workspace went: %v", err)
+	}
+}
