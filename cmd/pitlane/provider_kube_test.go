@@ -46,6 +46,8 @@ func testCluster(t *testing.T, images ...string) (string, func(env []string, nam
 			skip("%s is missing (scripts/setup.sh installs it)", c)
 		}
 	}
+	// The binaries' cache is the user's, not the test's fresh HOME.
+	t.Setenv("PITLANE_K8S_CACHE", k8sCache)
 	dir := filepath.Join(testenv.RepoRoot(), "scripts", "k8s")
 	if exec.Command(filepath.Join(dir, "build.sh"), "--check").Run() != nil {
 		skip("the test cluster's binaries are not built: make k8s-build (about ten minutes, once per machine)")
@@ -96,6 +98,20 @@ func testCluster(t *testing.T, images ...string) (string, func(env []string, nam
 	return name, run
 }
 
+// k8sCache is where scripts/k8s/build.sh keeps the cluster's binaries,
+// read before a test points HOME elsewhere.
+var k8sCache = func() string {
+	if d := os.Getenv("PITLANE_K8S_CACHE"); d != "" {
+		return d
+	}
+	d := os.Getenv("XDG_CACHE_HOME")
+	if d == "" {
+		home, _ := os.UserHomeDir()
+		d = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(d, "pitlane", "k8s")
+}()
+
 // TestKubernetesProvider creates, uses and deletes a workspace on a real
 // cluster through `pitlane create --provider`, beside one on the local
 // Docker engine, and lists both from the CLI and the bridge.
@@ -134,6 +150,8 @@ func TestKubernetesProvider(t *testing.T) {
 		t.Fatalf("provider add: %s\n%s", out, errOut)
 	}
 
+	var errOut string
+	var code int
 	// A workspace on the local engine, beside.
 	local := writeLocalSource(t)
 	if _, errOut, code := pitlane("create", local, "--name", "here-"+testenv.ID()[:4]); code != 0 {
@@ -141,7 +159,9 @@ func TestKubernetesProvider(t *testing.T) {
 	}
 
 	// Local folders and configs to build are refused with what to do.
-	if _, errOut, code := pitlane("create", work, "--provider", "k", "--name", "nope"); code == 0 || !strings.Contains(errOut, "folder on this machine") {
+	_, errOut, code = pitlane("create", work, "--provider", "k", "--name", "nope")
+	t.Logf("local folder: %s", errOut)
+	if code == 0 || !strings.Contains(errOut, "folder on this machine") {
 		t.Errorf("create of a local folder on kubernetes: exit %d\n%s", code, errOut)
 	}
 	dockerfileRepo := filepath.Join(base, "df.git")
@@ -153,8 +173,41 @@ func TestKubernetesProvider(t *testing.T) {
 	mustGitCLI(t, dfWork, "add", ".")
 	mustGitCLI(t, dfWork, "commit", "-q", "-m", "df")
 	mustGitCLI(t, dfWork, "push", "-q", dockerfileRepo, "main")
-	if _, errOut, code := pitlane("create", "file://"+dockerfileRepo, "--provider", "k", "--name", "df"); code == 0 || !strings.Contains(errOut, "--image-registry") {
+	_, errOut, code = pitlane("create", "file://"+dockerfileRepo, "--provider", "k", "--name", "df")
+	t.Logf("no registry: %s", errOut)
+	if code == 0 || !strings.Contains(errOut, "--image-registry") {
 		t.Errorf("create of a Dockerfile config without a registry: exit %d\n%s", code, errOut)
+	}
+
+	// Errors a user can act on: a claim that stays pending names the
+	// storage class; RBAC names the verb and the resource.
+	if _, errOut, code := pitlane("provider", "add", "nosc", "kubernetes", "--namespace", "default", "--storage-class", "no-such-class"); code != 0 {
+		t.Fatalf("provider add: %s", errOut)
+	}
+	_, errOut, code = pitlane("create", "file://"+repo, "--provider", "nosc", "--name", "pending")
+	t.Logf("pending claim: %s", errOut)
+	if code == 0 || !strings.Contains(errOut, "no-such-class") {
+		t.Errorf("create with a storage class that does not exist: exit %d\n%s", code, errOut)
+	}
+	limited := filepath.Join(base, "limited.kubeconfig")
+	script := `set -e
+kubectl create serviceaccount limited >/dev/null
+cp "$KUBECONFIG" "$1"
+kubectl --kubeconfig "$1" config set-credentials limited --token="$(kubectl create token limited)" >/dev/null
+kubectl --kubeconfig "$1" config set-context limited --cluster="$(kubectl config view -o jsonpath='{.clusters[0].name}')" --user=limited --namespace=default >/dev/null`
+	if out, errOut, code := run(nil, "sh", "-c", script, "sh", limited); code != 0 {
+		t.Fatalf("making a limited kubeconfig: %s\n%s", out, errOut)
+	}
+	if _, errOut, code := pitlane("provider", "add", "limited", "kubernetes", "--kubeconfig", limited, "--context", "limited"); code != 0 {
+		t.Fatalf("provider add limited: %s", errOut)
+	}
+	_, errOut, code = pitlane("create", "file://"+repo, "--provider", "limited", "--name", "forbidden")
+	t.Logf("forbidden: %s", errOut)
+	if code == 0 || !strings.Contains(errOut, "persistentvolumeclaims") || !strings.Contains(errOut, "default") {
+		t.Errorf("create without the rights: exit %d\n%s", code, errOut)
+	}
+	for _, p := range []string{"nosc", "limited"} {
+		pitlane("provider", "remove", p)
 	}
 
 	name := "kw-" + testenv.ID()
