@@ -83,7 +83,7 @@ class StartAction : WorkspaceAction() {
     override fun enabled(ws: Workspace) = Presentation.canStart(ws)
 
     override fun perform(project: Project?, ws: Workspace) =
-        Background.run(project, "Starting ${ws.name}", { session.start(ws.name, it) })
+        Background.run(project, "Starting ${ws.name}", { session.start(ws.name, progress = it) })
 }
 
 class StopAction : WorkspaceAction() {
@@ -97,7 +97,7 @@ class RebuildAction : WorkspaceAction() {
     override fun enabled(ws: Workspace) = Presentation.canRebuild(ws)
 
     override fun perform(project: Project?, ws: Workspace) =
-        Background.run(project, "Rebuilding ${ws.name}", { session.rebuild(ws.name, it) })
+        Background.run(project, "Rebuilding ${ws.name}", { session.rebuild(ws.name, progress = it) })
 }
 
 class DeleteAction : WorkspaceAction() {

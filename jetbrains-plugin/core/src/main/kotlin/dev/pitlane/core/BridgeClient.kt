@@ -133,15 +133,18 @@ class BridgeClient private constructor(
     fun create(params: CreateParams, progress: ProgressListener? = null): CompletableFuture<CreateResult> =
         withProgress(progress) { token -> server.create(params.copy(workDoneToken = token)) }
 
-    fun start(name: String, progress: ProgressListener? = null): CompletableFuture<Workspace> =
-        withProgress(progress) { token -> server.start(StartParams(name, token)) }.thenApplyKeepingCancel { it.workspace }
+    /** Starts a workspace; [trust] says the user accepted what its configuration asks (see [ErrorCodes.TRUST_REQUIRED]). */
+    fun start(name: String, trust: Boolean = false, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        withProgress(progress) { token -> server.start(StartParams(name, token, trust.orNull())) }.thenApplyKeepingCancel { it.workspace }
 
     fun stop(name: String): CompletableFuture<Workspace> = call(server.stop(NameParams(name))) { it.workspace }
 
-    fun delete(name: String): CompletableFuture<Unit> = call(server.delete(NameParams(name))) { }
+    /** Deletes a workspace; without [discardChanges] a clone with unsaved work fails with [ErrorCodes.UNSAVED_WORK]. */
+    fun delete(name: String, discardChanges: Boolean = false): CompletableFuture<Unit> =
+        call(server.delete(DeleteParams(name, discardChanges.orNull()))) { }
 
-    fun rebuild(name: String, progress: ProgressListener? = null): CompletableFuture<Workspace> =
-        withProgress(progress) { token -> server.rebuild(RebuildParams(name, token)) }.thenApplyKeepingCancel { it.workspace }
+    fun rebuild(name: String, trust: Boolean = false, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        withProgress(progress) { token -> server.rebuild(RebuildParams(name, token, trust.orNull())) }.thenApplyKeepingCancel { it.workspace }
 
     /** How to open [name] in [ide] (one of [InitializeResult.ides]; null for the server's default). */
     fun open(name: String, ide: String? = null): CompletableFuture<OpenResult> = call(server.open(OpenParams(name, ide))) { it }
@@ -230,6 +233,9 @@ class BridgeClient private constructor(
         }
     }
 }
+
+/** True as itself, false as null: optional flags are left out of the request. */
+private fun Boolean.orNull(): Boolean? = if (this) true else null
 
 /** A future that cancels [upstream] when it is cancelled. */
 internal class CancellingFuture<T>(private val upstream: CompletableFuture<*>) : CompletableFuture<T>() {

@@ -16,6 +16,10 @@ class BridgeException(
     message: String,
     /** The workspace the error is about, when the server names one. */
     val workspace: String? = null,
+    /** With [ErrorCodes.TRUST_REQUIRED]: what needs the user's trust. */
+    val trust: TrustRequest? = null,
+    /** With [ErrorCodes.UNSAVED_WORK]: the work a delete would lose. */
+    val unsaved: UnsavedWork? = null,
 ) : RuntimeException(message) {
     val isCancelled: Boolean get() = code == ErrorCodes.REQUEST_CANCELLED
 }
@@ -33,16 +37,17 @@ fun unwrapCallError(t: Throwable): Throwable {
     while ((e is CompletionException || e is ExecutionException) && e.cause != null) e = e.cause!!
     if (e is ResponseErrorException) {
         val err = e.responseError
-        return BridgeException(err.code, err.message ?: "the bridge answered with error ${err.code}", workspaceOf(err.data))
+        val data = errorData(err.data)
+        return BridgeException(err.code, err.message ?: "the bridge answered with error ${err.code}", data?.workspace, data?.trust, data?.unsaved)
     }
     return e
 }
 
 private val gson = Gson()
 
-private fun workspaceOf(data: Any?): String? = when (data) {
+private fun errorData(data: Any?): ErrorData? = when (data) {
     null -> null
-    is JsonElement -> if (data.isJsonObject) gson.fromJson(data, ErrorData::class.java)?.workspace else null
-    is Map<*, *> -> data["workspace"] as? String
+    is JsonElement -> if (data.isJsonObject) runCatching { gson.fromJson(data, ErrorData::class.java) }.getOrNull() else null
+    is Map<*, *> -> runCatching { gson.fromJson(gson.toJsonTree(data), ErrorData::class.java) }.getOrNull()
     else -> null
 }

@@ -34,7 +34,7 @@ interface BridgeServer {
     fun stop(params: NameParams): CompletableFuture<WorkspaceResult>
 
     @JsonRequest(Protocol.WORKSPACE_DELETE)
-    fun delete(params: NameParams): CompletableFuture<Any?>
+    fun delete(params: DeleteParams): CompletableFuture<Any?>
 
     @JsonRequest(Protocol.WORKSPACE_REBUILD)
     fun rebuild(params: RebuildParams): CompletableFuture<WorkspaceResult>

@@ -122,17 +122,17 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
     fun create(params: CreateParams, progress: ProgressListener? = null): CompletableFuture<CreateResult> =
         withClient { it.create(params, progress) }.also { f -> f.thenAccept { model.put(it.workspace) } }
 
-    fun start(name: String, progress: ProgressListener? = null): CompletableFuture<Workspace> =
-        withClient { it.start(name, progress) }.also { f -> f.thenAccept { model.put(it) } }
+    fun start(name: String, trust: Boolean = false, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        withClient { it.start(name, trust, progress) }.also { f -> f.thenAccept { model.put(it) } }
 
     fun stop(name: String): CompletableFuture<Workspace> =
         withClient { it.stop(name) }.also { f -> f.thenAccept { model.put(it) } }
 
-    fun rebuild(name: String, progress: ProgressListener? = null): CompletableFuture<Workspace> =
-        withClient { it.rebuild(name, progress) }.also { f -> f.thenAccept { model.put(it) } }
+    fun rebuild(name: String, trust: Boolean = false, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        withClient { it.rebuild(name, trust, progress) }.also { f -> f.thenAccept { model.put(it) } }
 
-    fun delete(name: String): CompletableFuture<Unit> =
-        withClient { it.delete(name) }.also { f -> f.thenAccept { model.remove(name) } }
+    fun delete(name: String, discardChanges: Boolean = false): CompletableFuture<Unit> =
+        withClient { it.delete(name, discardChanges) }.also { f -> f.thenAccept { model.remove(name) } }
 
     fun open(name: String, ide: String?): CompletableFuture<OpenResult> = withClient { it.open(name, ide) }
 

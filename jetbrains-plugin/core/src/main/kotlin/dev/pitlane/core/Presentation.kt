@@ -15,6 +15,7 @@ object Presentation {
         WorkspaceState.STOPPED -> "Stopped"
         WorkspaceState.ERROR -> "Error"
         WorkspaceState.DELETING -> "Deleting"
+        WorkspaceState.INTERRUPTED -> "Interrupted"
         WorkspaceState.UNKNOWN -> "Unknown"
     }
 

@@ -63,6 +63,10 @@ object ErrorCodes {
     const val SOURCE_INVALID = 1007
     const val UNSUPPORTED_IDE = 1008
     const val UNSUPPORTED_VERSION = 1009
+    /** The configuration asks for access to this machine; [BridgeException.trust] lists it. */
+    const val TRUST_REQUIRED = 1010
+    /** A delete would lose work; [BridgeException.unsaved] lists it. */
+    const val UNSAVED_WORK = 1011
 }
 
 /** A workspace's life-cycle state. [wire] is the string on the wire. */
@@ -72,6 +76,8 @@ enum class WorkspaceState(val wire: String) {
     STOPPED("stopped"),
     ERROR("error"),
     DELETING("deleting"),
+    /** A create or rebuild stopped before its setup finished; start or create finishes it. */
+    INTERRUPTED("interrupted"),
     UNKNOWN("");
 
     companion object {
@@ -160,6 +166,8 @@ data class CreateParams(
     val workDoneToken: String? = null,
     /** The dotfiles to install; null: the user's saved default. */
     val dotfiles: Dotfiles? = null,
+    /** True once the user accepted what the configuration asks (see [ErrorCodes.TRUST_REQUIRED]). */
+    val trust: Boolean? = null,
 )
 
 /** A dotfiles repository and its install script (null: the usual names, else links). */
@@ -169,9 +177,12 @@ data class CreateResult(val workspace: Workspace = Workspace(), val open: OpenRe
 
 data class NameParams(val name: String = "")
 
-data class StartParams(val name: String = "", val workDoneToken: String? = null)
+data class StartParams(val name: String = "", val workDoneToken: String? = null, val trust: Boolean? = null)
 
-data class RebuildParams(val name: String = "", val workDoneToken: String? = null)
+data class RebuildParams(val name: String = "", val workDoneToken: String? = null, val trust: Boolean? = null)
+
+/** [discardChanges]: delete even if the clone holds work found nowhere else (see [ErrorCodes.UNSAVED_WORK]). */
+data class DeleteParams(val name: String = "", val discardChanges: Boolean? = null)
 
 data class WorkspaceResult(val workspace: Workspace = Workspace())
 
@@ -259,4 +270,40 @@ object MessageType {
     const val LOG = 4
 }
 
-data class ErrorData(val workspace: String? = null)
+/** The data of an error response with a Pitlane code. */
+data class ErrorData(
+    val workspace: String? = null,
+    /** Set with [ErrorCodes.TRUST_REQUIRED]. */
+    val trust: TrustRequest? = null,
+    /** Set with [ErrorCodes.UNSAVED_WORK]. */
+    val unsaved: UnsavedWork? = null,
+)
+
+/**
+ * What a workspace's configuration would do on this machine or with
+ * host-level access. Show it; if the user agrees, send the same request
+ * again with trust.
+ */
+data class TrustRequest(
+    val source: String = "",
+    /** The devcontainer.json asking, relative to the source. */
+    val configPath: String? = null,
+    /** In the order they would take effect. */
+    val items: List<TrustItem>? = null,
+)
+
+/** One thing that needs trust: [kind] ("initializeCommand", "privileged", "bindMount", ...), [detail], and [from] who asks. */
+data class TrustItem(val kind: String = "", val detail: String = "", val from: String? = null)
+
+/** The work a delete would lose: in the clone and nowhere else. */
+data class UnsavedWork(
+    /** The clone's folder on this machine. */
+    val clone: String = "",
+    /** Uncommitted changes, one `git status --short` line each. */
+    val changes: List<String>? = null,
+    val stashes: Int = 0,
+    /** Commits on no remote, one `git log --oneline` line each. */
+    val unpushed: List<String>? = null,
+    /** One sentence for a dialog. */
+    val summary: String = "",
+)

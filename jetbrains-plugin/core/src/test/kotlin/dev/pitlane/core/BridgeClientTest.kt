@@ -108,6 +108,37 @@ class BridgeClientTest {
     }
 
     @Test
+    fun `a trust error carries what needs trust, and the retry sends trust`() {
+        val f = client.start("api")
+        val req = wire.read()!!
+        assertEquals(json("""{"name":"api"}"""), req["params"])
+        wire.writeRaw("""{"jsonrpc":"2.0","id":${req["id"]},"error":{"code":1010,"message":"trust it","data":{"workspace":"api","trust":{"source":"/src/api","configPath":".devcontainer/devcontainer.json","items":[{"kind":"initializeCommand","detail":"./prep.sh","from":"devcontainer.json"}]}}}}""")
+        val be = assertInstanceOf(BridgeException::class.java, assertThrows(ExecutionException::class.java) { f.get(5, TimeUnit.SECONDS) }.cause)
+        assertEquals(ErrorCodes.TRUST_REQUIRED, be.code)
+        assertEquals(TrustRequest("/src/api", ".devcontainer/devcontainer.json", listOf(TrustItem("initializeCommand", "./prep.sh", "devcontainer.json"))), be.trust)
+        assertNull(be.unsaved)
+
+        client.start("api", trust = true)
+        assertEquals(json("""{"name":"api","trust":true}"""), wire.read()!!["params"])
+        client.rebuild("api", trust = true)
+        assertEquals(json("""{"name":"api","trust":true}"""), wire.read()!!["params"])
+    }
+
+    @Test
+    fun `an unsaved-work error carries the work, and the retry sends discardChanges`() {
+        val f = client.delete("api")
+        val req = wire.read()!!
+        assertEquals(json("""{"name":"api"}"""), req["params"])
+        wire.writeRaw("""{"jsonrpc":"2.0","id":${req["id"]},"error":{"code":1011,"message":"would lose work","data":{"workspace":"api","unsaved":{"clone":"/c","changes":[" M a.go"],"stashes":2,"unpushed":["abc wip"],"summary":"1 uncommitted change"}}}}""")
+        val be = assertInstanceOf(BridgeException::class.java, assertThrows(ExecutionException::class.java) { f.get(5, TimeUnit.SECONDS) }.cause)
+        assertEquals(ErrorCodes.UNSAVED_WORK, be.code)
+        assertEquals(UnsavedWork("/c", listOf(" M a.go"), 2, listOf("abc wip"), "1 uncommitted change"), be.unsaved)
+
+        client.delete("api", discardChanges = true)
+        assertEquals(json("""{"name":"api","discardChanges":true}"""), wire.read()!!["params"])
+    }
+
+    @Test
     fun `notifications reach their listeners`() {
         val changes = CopyOnWriteArrayList<DidChangeParams>()
         val messages = CopyOnWriteArrayList<String>()

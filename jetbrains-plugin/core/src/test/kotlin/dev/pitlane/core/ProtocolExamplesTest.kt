@@ -62,7 +62,12 @@ class ProtocolExamplesTest {
                 is ResponseMessage -> {
                     val m = raw["id"].takeUnless { it.isJsonNull }?.asString?.let(idToMethod::get)
                     if (raw.has("result") && m != null) check("$m result", raw["result"], msg.result, gson)
-                    if (raw.has("error")) assertEquals(raw["error"].asJsonObject["code"].asInt, msg.error.code)
+                    if (raw.has("error")) {
+                        val err = raw["error"].asJsonObject
+                        assertEquals(err["code"].asInt, msg.error.code)
+                        // The data of Pitlane's errors decodes into ErrorData, as BridgeException reads it.
+                        err["data"]?.takeIf { it.isJsonObject }?.let { covers("error ${err["code"]} data", it, gson.toJsonTree(gson.fromJson(it, ErrorData::class.java))) }
+                    }
                 }
                 else -> fail("unexpected message kind for $block")
             }

@@ -278,10 +278,10 @@ class TranscriptReplayTest {
                 Protocol.SHUTDOWN -> if (p == null) client.shutdown(thenExit = false) else null
                 Protocol.WORKSPACE_LIST -> if (p == null) client.list() else null
                 Protocol.WORKSPACE_CREATE -> decode(CreateParams::class.java)?.let { client.create(it, listener) }
-                Protocol.WORKSPACE_START -> decode(StartParams::class.java)?.let { client.start(it.name, listener) }
-                Protocol.WORKSPACE_REBUILD -> decode(RebuildParams::class.java)?.let { client.rebuild(it.name, listener) }
+                Protocol.WORKSPACE_START -> decode(StartParams::class.java)?.let { client.start(it.name, it.trust == true, listener) }
+                Protocol.WORKSPACE_REBUILD -> decode(RebuildParams::class.java)?.let { client.rebuild(it.name, it.trust == true, listener) }
                 Protocol.WORKSPACE_STOP -> decode(NameParams::class.java)?.let { client.stop(it.name) }
-                Protocol.WORKSPACE_DELETE -> decode(NameParams::class.java)?.let { client.delete(it.name) }
+                Protocol.WORKSPACE_DELETE -> decode(DeleteParams::class.java)?.let { client.delete(it.name, it.discardChanges == true) }
                 Protocol.WORKSPACE_OPEN -> decode(OpenParams::class.java)?.let { client.open(it.name, it.ide) }
                 Protocol.WORKSPACE_LOGS -> decode(LogsParams::class.java)?.let { client.logs(it.name, it.tail) }
                 Protocol.WORKSPACE_CONFIGS -> decode(ConfigsParams::class.java)?.let { client.configs(it.source) }
