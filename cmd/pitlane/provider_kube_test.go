@@ -26,7 +26,7 @@ import (
 // set. The
 // cluster's binaries must have been built (make k8s-build; scripts/setup.sh
 // does it): a test does not wait ten minutes for them.
-func testCluster(t *testing.T, images ...string) (string, func(env []string, name string, args ...string) (string, string, int)) {
+func testCluster(t testing.TB, images ...string) (string, func(env []string, name string, args ...string) (string, string, int)) {
 	t.Helper()
 	skip := func(format string, args ...any) {
 		t.Helper()
@@ -117,33 +117,9 @@ var k8sCache = func() string {
 // Docker engine, and lists both from the CLI and the bridge.
 func TestKubernetesProvider(t *testing.T) {
 	c := newCLI(t)
-	// The pod's image holds the repository at the same path as here, so
-	// its init container clones it with file:// (pods here have no route
-	// to this machine's servers); the configuration is read from the one
-	// here.
 	base := t.TempDir()
-	repo := filepath.Join(base, "repo.git")
+	repo, image := kubeSource(t, base, `{"image": "IMAGE", "postCreateCommand": "echo created > /tmp/hook", "postStartCommand": "date >> /tmp/starts", "hostRequirements": {"memory": "64mb"}}`)
 	work := filepath.Join(base, "work")
-	os.MkdirAll(filepath.Join(work, ".devcontainer"), 0o755)
-	image := "pitlane-kube-src:" + testenv.ID()
-	os.WriteFile(filepath.Join(work, ".devcontainer", "devcontainer.json"), []byte(`{"image": "`+image+`", "postCreateCommand": "echo created > /tmp/hook", "postStartCommand": "date >> /tmp/starts", "hostRequirements": {"memory": "64mb"}}`), 0o644)
-	os.WriteFile(filepath.Join(work, "README"), []byte("cloned in the pod\n"), 0o644)
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "init"}, {"clone", "-q", "--bare", ".", repo}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	os.WriteFile(filepath.Join(base, "Dockerfile"), []byte("FROM pitlane/base:bookworm\nCOPY repo.git "+repo+"\n"), 0o644)
-	build := exec.Command("docker", "build", "-q", "-t", image, base)
-	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the source image: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
-
 	cluster, run := testCluster(t, "pitlane/base:bookworm", image)
 	pitlane := func(args ...string) (string, string, int) { return run(nil, c.bin, args...) }
 	if out, errOut, code := pitlane("provider", "add", "k", "kubernetes", "--namespace", "default"); code != 0 {
@@ -278,6 +254,33 @@ kubectl --kubeconfig "$1" config set-context limited --cluster="$(kubectl config
 	}
 }
 
+// kubeSource makes a git repository holding a README and a
+// devcontainer.json (config, with IMAGE standing for the image's name) and
+// an image, made from the base image, that holds the repository at the
+// same path as here: a pod's init container clones it with file:// (pods
+// here have no route to this machine's servers), while the configuration
+// is read from the one here. The image is removed when the test ends.
+func kubeSource(t testing.TB, base, config string) (repo, image string) {
+	t.Helper()
+	repo = filepath.Join(base, "repo.git")
+	work := filepath.Join(base, "work")
+	os.MkdirAll(filepath.Join(work, ".devcontainer"), 0o755)
+	image = "pitlane-kube-src:" + testenv.ID()
+	os.WriteFile(filepath.Join(work, ".devcontainer", "devcontainer.json"), []byte(strings.ReplaceAll(config, "IMAGE", image)), 0o644)
+	os.WriteFile(filepath.Join(work, "README"), []byte("cloned in the pod\n"), 0o644)
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "init"}, {"clone", "-q", "--bare", ".", repo}} {
+		mustGitCLI(t, work, args...)
+	}
+	os.WriteFile(filepath.Join(base, "Dockerfile"), []byte("FROM pitlane/base:bookworm\nCOPY repo.git "+repo+"\n"), 0o644)
+	build := exec.Command("docker", "build", "-q", "-t", image, base)
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the source image: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
+	return repo, image
+}
+
 // writeLocalSource is a folder whose config runs the base image.
 func writeLocalSource(t *testing.T) string {
 	t.Helper()
@@ -286,7 +289,7 @@ func writeLocalSource(t *testing.T) string {
 	return dir
 }
 
-func mustGitCLI(t *testing.T, dir string, args ...string) {
+func mustGitCLI(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
