@@ -201,11 +201,7 @@ func (l *lazyManager) Attach(ctx context.Context, name string, p workspace.Progr
 }
 
 func (l *lazyManager) Watch(ctx context.Context) (<-chan workspace.Event, error) {
-	m, err := l.m()
-	if err != nil {
-		return nil, err
-	}
-	return m.Watch(ctx)
+	return l.watchAll(ctx)
 }
 
 func (l *lazyManager) Configs(ctx context.Context, source string) ([]string, error) {

@@ -216,3 +216,19 @@ func (l *lazyManager) Providers(context.Context) ([]protocol.Provider, error) {
 	}
 	return out, nil
 }
+
+// watchAll follows every provider's workspaces that can be reached.
+func (l *lazyManager) watchAll(ctx context.Context) (<-chan workspace.Event, error) {
+	ps, err := l.a.engines()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := ps.Watch(ctx)
+	if err != nil {
+		if pe := (*workspace.ProviderError)(nil); errors.As(err, &pe) && pe.Provider == provider.Local {
+			return nil, engineDown{pe.Err}
+		}
+		return nil, engineDown{err}
+	}
+	return ch, nil
+}

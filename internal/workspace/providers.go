@@ -468,3 +468,45 @@ func (ps *Providers) List(ctx context.Context) (wss []*Workspace, errs []error) 
 	sortByName(wss)
 	return wss, errs
 }
+
+// Watch reports the changes of every provider's workspaces (see
+// Manager.Watch), merged. Providers that cannot be reached are left out;
+// it fails only when none can be followed. The channel closes when ctx
+// ends.
+func (ps *Providers) Watch(ctx context.Context) (<-chan Event, error) {
+	var feeds []<-chan Event
+	var first error
+	for _, p := range ps.Names() {
+		m, err := ps.Manager(ctx, p)
+		if err == nil {
+			var ch <-chan Event
+			if ch, err = m.Watch(ctx); err == nil {
+				feeds = append(feeds, ch)
+				continue
+			}
+			err = &ProviderError{Provider: p, Err: err}
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if len(feeds) == 0 {
+		return nil, first
+	}
+	out := make(chan Event, 64)
+	var wg sync.WaitGroup
+	for _, ch := range feeds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ev := range ch {
+				send(ctx, out, ev)
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	return out, nil
+}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pitlane/pitlane/internal/runtime"
 )
@@ -262,5 +263,51 @@ func TestRemoteRebuildIsRefused(t *testing.T) {
 	}
 	if _, err := m.Get(ctx, "app"); err != nil {
 		t.Errorf("the workspace went: %v", err)
+	}
+}
+
+func TestProvidersWatchMergesFeeds(t *testing.T) {
+	local, cluster := newFakeRuntime(), clonerRuntime{newFakeRuntime()}
+	open := func(rt Runtime, remote bool) func(context.Context) (Runtime, bool, error) {
+		return func(context.Context) (Runtime, bool, error) { return rt, remote, nil }
+	}
+	opts := Options{DataDir: t.TempDir(), Instance: "unit", HostIDs: func() (int, int) { return 0, 0 }}
+	ps := NewProviders(opts, DefaultProvider,
+		Target{Name: DefaultProvider, Open: open(local, false)},
+		Target{Name: "cluster", Open: open(cluster, true)},
+		Target{Name: "gone", Open: func(context.Context) (Runtime, bool, error) { return nil, false, errors.New("refused") }},
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	evs, err := ps.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.Create(ctx, "cluster", CreateOptions{Source: gitSource(t, `{"image": "pitlane/base:bookworm"}`), Name: "there"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.Create(ctx, "", CreateOptions{Source: writeConfig(t, `{"image": "pitlane/base:bookworm"}`), Name: "here"}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	deadline := time.After(10 * time.Second)
+	for len(seen) < 2 {
+		select {
+		case ev := <-evs:
+			if ev.Kind == EventDeleted {
+				t.Errorf("a provider reported %s deleted", ev.Name)
+			}
+			if ev.Workspace != nil && ev.Workspace.State == StateRunning {
+				seen[ev.Name] = ev.Workspace.Provider
+			}
+		case <-deadline:
+			t.Fatalf("events seen: %v", seen)
+		}
+	}
+	if seen["there"] != "cluster" || seen["here"] != DefaultProvider {
+		t.Errorf("events: %v", seen)
+	}
+	cancel()
+	for range evs {
 	}
 }
