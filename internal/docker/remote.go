@@ -58,11 +58,11 @@ func engineOptions() (host string, opts []client.Opt, err error) {
 	}
 	em, err := dcontext.EndpointFromContext(meta)
 	if err != nil {
-		return "context " + name, nil, fmt.Errorf("Docker context %q: %v", name, err)
+		return "context " + name, nil, fmt.Errorf("the Docker context %q: %v", name, err)
 	}
 	ep, err := dcontext.WithTLSData(s, name, em)
 	if err != nil {
-		return em.Host, nil, fmt.Errorf("Docker context %q: %v", name, err)
+		return em.Host, nil, fmt.Errorf("the Docker context %q: %v", name, err)
 	}
 	opts, err = ep.ClientOpts()
 	return em.Host, opts, err
