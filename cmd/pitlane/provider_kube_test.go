@@ -65,7 +65,15 @@ func testCluster(t testing.TB, images ...string) (string, func(env []string, nam
 	t.Cleanup(func() {
 		out, err := exec.Command(script, "down", name).CombinedOutput()
 		if err != nil || t.Failed() {
+			// down keeps the cluster's logs and says where.
 			t.Logf("cluster down: %v\n%s", err, out)
+			return
+		}
+		const marker = "its logs are in "
+		if i := strings.LastIndex(string(out), marker); i >= 0 {
+			if logs := strings.TrimSpace(string(out[i+len(marker):])); strings.HasSuffix(logs, ".logs") {
+				os.RemoveAll(logs)
+			}
 		}
 	})
 	run := func(env []string, cmdName string, args ...string) (string, string, int) {
