@@ -64,6 +64,7 @@ bench: build $(DEVCONTAINER_CLI) ## benchmarks, reported as ratios to a baseline
 	$(GO) test -run '^$$' -bench Flush -benchtime 40x ./telemetry
 	$(GO) test -run '^$$' -bench TelemetryCommand -benchtime 10x ./cmd/pitlane
 	$(GO) test -run '^$$' -bench CreateToExec -benchtime 5x ./internal/kube
+	$(GO) test -run '^$$' -bench KubernetesCreateToExec -benchtime 5x -timeout 30m ./cmd/pitlane
 
 k8s-build: ## build the test cluster's Kubernetes binaries from the Go module proxy (cached per machine)
 	scripts/k8s/build.sh

@@ -84,6 +84,7 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		ConfigPath: p.ConfigPath,
 		Progress:   pr,
 		Consent:    consent(p.Trust),
+		Provider:   p.Provider,
 	}
 	if p.Dotfiles != nil {
 		opts.Dotfiles = &workspace.Dotfiles{Repository: p.Dotfiles.Repository, Script: p.Dotfiles.Script}
@@ -455,6 +456,7 @@ func toWire(ws *workspace.Workspace, cancellable bool) protocol.Workspace {
 		Ports:       ws.Ports,
 		LastError:   ws.LastError,
 		Actions:     actionsToWire(workspace.Actions(ws.State, workspace.ActionOptions{Cancellable: cancellable})),
+		Provider:    ws.Provider,
 	}
 }
 

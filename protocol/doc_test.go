@@ -44,6 +44,7 @@ var methods = map[string]message{
 	protocol.MethodWorkspaceStopForwarding: {params: protocol.StopForwardingParams{}},
 	protocol.MethodLogAppended:             {notif: true, params: protocol.LogAppendedParams{}},
 	protocol.MethodPortsChanged:            {notif: true, params: protocol.PortsChangedParams{}},
+	protocol.MethodProviderList:            {result: protocol.ProviderListResult{}},
 	protocol.MethodExit:                    {notif: true},
 	protocol.MethodCancelRequest:           {notif: true, params: protocol.CancelParams{}},
 	protocol.MethodDidChange:               {notif: true, params: protocol.DidChangeParams{}},

@@ -306,6 +306,9 @@ type Workspace struct {
 	// cancelled with $/cancelRequest). Never null. Clients build their
 	// menus from it. Since version 2.
 	Actions []string `json:"actions"`
+	// Provider names the provider the workspace runs on (provider/list);
+	// absent or empty means the local Docker engine.
+	Provider string `json:"provider,omitempty"`
 }
 
 // Actions a workspace record may list, in their order.
@@ -348,6 +351,9 @@ type CreateParams struct {
 	// absent means the user's default (`pitlane settings dotfiles`), and
 	// an empty repository means none.
 	Dotfiles *Dotfiles `json:"dotfiles,omitempty"`
+	// Provider names the provider to create the workspace on (one of
+	// provider/list); absent means the default provider.
+	Provider string `json:"provider,omitempty"`
 }
 
 // Dotfiles name a dotfiles repository and its install script.

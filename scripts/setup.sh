@@ -13,6 +13,8 @@ need=(
   "debootstrap:debootstrap"
   "ssh:openssh-client"
   "ssh-agent:openssh-client"
+  # A test sshd in front of a second Docker engine (remote engines over ssh://).
+  "/usr/sbin/sshd:openssh-server"
   "mvn:maven"
   "docker-registry:docker-registry"
   "busybox:busybox-static"

@@ -19,7 +19,7 @@ func agentPorts(a *app) *ports.Agent {
 	r := &agentRunner{a: a, installed: map[string]bool{}}
 	return &ports.Agent{
 		Config: func(ctx context.Context, name string) (*devcontainer.Config, error) {
-			m, err := a.manager(ctx)
+			m, err := a.managerFor(ctx, name)
 			if err != nil {
 				return nil, err
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pitlane/pitlane/bridge"
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/runtime"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
@@ -122,20 +122,19 @@ type engineDown struct{ err error }
 func (e engineDown) Error() string { return e.err.Error() }
 func (e engineDown) Unwrap() error { return e.err }
 func (e engineDown) Is(target error) bool {
-	return target == workspace.ErrEngineDown && errors.Is(e.err, docker.ErrUnreachable)
+	return target == workspace.ErrEngineDown && errors.Is(e.err, runtime.ErrUnreachable)
 }
 
 func (l *lazyManager) Create(ctx context.Context, opts workspace.CreateOptions) (*workspace.Workspace, error) {
-	m, err := l.m()
-	if err != nil {
+	if _, err := l.mOn(ctx, opts.Provider); err != nil {
 		return nil, err
 	}
 	withDotfilesDefault(&opts)
-	return m.Create(ctx, opts)
+	return l.a.createOn(ctx, opts.Provider, opts)
 }
 
 func (l *lazyManager) Start(ctx context.Context, name string, opts workspace.StartOptions) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +142,7 @@ func (l *lazyManager) Start(ctx context.Context, name string, opts workspace.Sta
 }
 
 func (l *lazyManager) Stop(ctx context.Context, name string) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +150,7 @@ func (l *lazyManager) Stop(ctx context.Context, name string) (*workspace.Workspa
 }
 
 func (l *lazyManager) Delete(ctx context.Context, name string, opts workspace.DeleteOptions) error {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -159,7 +158,7 @@ func (l *lazyManager) Delete(ctx context.Context, name string, opts workspace.De
 }
 
 func (l *lazyManager) Rebuild(ctx context.Context, name string, opts workspace.RebuildOptions) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -167,15 +166,11 @@ func (l *lazyManager) Rebuild(ctx context.Context, name string, opts workspace.R
 }
 
 func (l *lazyManager) List(ctx context.Context) ([]*workspace.Workspace, error) {
-	m, err := l.m()
-	if err != nil {
-		return nil, err
-	}
-	return m.List(ctx)
+	return l.listAll(ctx)
 }
 
 func (l *lazyManager) Get(ctx context.Context, name string) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +194,7 @@ func (l *lazyManager) Touch(name string) error {
 }
 
 func (l *lazyManager) Attach(ctx context.Context, name string, p workspace.Progress) (*workspace.Workspace, error) {
-	m, err := l.m()
+	m, err := l.mFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -207,11 +202,7 @@ func (l *lazyManager) Attach(ctx context.Context, name string, p workspace.Progr
 }
 
 func (l *lazyManager) Watch(ctx context.Context) (<-chan workspace.Event, error) {
-	m, err := l.m()
-	if err != nil {
-		return nil, err
-	}
-	return m.Watch(ctx)
+	return l.watchAll(ctx)
 }
 
 func (l *lazyManager) Configs(ctx context.Context, source string) ([]string, error) {

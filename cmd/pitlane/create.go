@@ -26,6 +26,7 @@ type createOptions struct {
 	dotfilesScript string
 	noDotfiles     bool
 	cacheFrom      string
+	provider       string
 }
 
 func init() { commands = append(commands, newCreateCommand) }
@@ -90,6 +91,7 @@ remembered for the source (--cache-from none forgets it).`,
 	f.StringVar(&opts.dotfilesScript, "dotfiles-script", "", "install `script` in the dotfiles repository (default: install.sh, bootstrap.sh, setup.sh, ... else link the dotfiles)")
 	f.BoolVar(&opts.noDotfiles, "no-dotfiles", false, "install no dotfiles, not even the default ones")
 	f.BoolVar(&opts.trust, "trust", false, "trust the configuration's requests for host access without asking")
+	f.StringVar(&opts.provider, "provider", "", "the provider to run the workspace on (see pitlane provider list; default: the one marked *)")
 	f.StringVar(&opts.cacheFrom, "cache-from", "", "pull a prebuilt image missing here from this registry `repository` (REGISTRY/REPO); remembered for the source, none forgets it")
 	f.StringVar(&opts.ide, "ide", "", "open the workspace in this `editor` when it is ready: vscode, cursor, windsurf, vscodium, jetbrains:PRODUCT, zed, terminal")
 	return cmd
@@ -126,11 +128,7 @@ func runCreate(cmd *cobra.Command, a *app, src string, opts createOptions) error
 		copts.Dotfiles = &workspace.Dotfiles{Repository: d.Dotfiles, Script: opts.dotfilesScript}
 	}
 	withDotfilesDefault(&copts)
-	m, err := a.manager(ctx)
-	if err != nil {
-		return err
-	}
-	ws, err := m.Create(ctx, copts)
+	ws, err := a.createOn(ctx, opts.provider, copts)
 	if err != nil {
 		p.Fail()
 		if errors.Is(err, workspace.ErrHookFailed) && ws != nil {

@@ -78,7 +78,7 @@ func (r *relayRun) stop() {
 }
 
 func (f *credentialForwarder) run(ctx context.Context, ws *workspace.Workspace, user, sock string, r *relayRun) {
-	mgr, err := f.a.manager(ctx)
+	mgr, err := f.a.managerFor(ctx, ws.Name)
 	if err != nil {
 		r.report(err)
 		return

@@ -37,7 +37,7 @@ volumes are kept (and listed) unless --volumes is given.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			ctx := cmd.Context()
-			m, err := a.manager(ctx)
+			m, err := a.managerFor(ctx, name)
 			if err != nil {
 				return err
 			}

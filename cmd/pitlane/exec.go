@@ -26,7 +26,7 @@ from this machine while it runs (see pitlane credentials).`,
   pitlane exec -t app -- bash`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manager(cmd.Context())
+			m, err := a.managerFor(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

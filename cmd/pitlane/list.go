@@ -21,11 +21,7 @@ func newListCommand(a *app) *cobra.Command {
 		Short:   "List workspaces",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manager(cmd.Context())
-			if err != nil {
-				return err
-			}
-			wss, err := m.List(cmd.Context())
+			wss, err := a.listAll(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -40,13 +36,13 @@ func newListCommand(a *app) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSTATE\tSOURCE\tIMAGE\tAGE")
+			fmt.Fprintln(tw, "NAME\tSTATE\tPROVIDER\tSOURCE\tIMAGE\tAGE")
 			for _, ws := range wss {
 				src := ws.Source.URL
 				if ws.Source.Ref != "" {
 					src += "@" + ws.Source.Ref
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ws.Name, ws.State, src, ws.Image, age(time.Since(ws.CreatedAt)))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ws.Name, ws.State, ws.Provider, src, ws.Image, age(time.Since(ws.CreatedAt)))
 			}
 			if err := tw.Flush(); err != nil {
 				return err

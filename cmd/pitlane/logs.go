@@ -43,7 +43,7 @@ With --follow, keep printing the lines written to it until Ctrl-C.`,
 const followInterval = 250 * time.Millisecond
 
 func runLogs(ctx context.Context, a *app, name string, opts logsOptions) error {
-	m, err := a.manager(ctx)
+	m, err := a.managerFor(ctx, name)
 	if err != nil {
 		return err
 	}

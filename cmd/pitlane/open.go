@@ -121,7 +121,7 @@ func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts op
 		}
 		argv = t.Command
 	}
-	if mgr, err := a.manager(ctx); err == nil {
+	if mgr, err := a.managerFor(ctx, ws.Name); err == nil {
 		// postAttachCommand runs on every open; its failure is shown but
 		// does not keep the editor away.
 		if _, err := mgr.Attach(ctx, ws.Name, newStepPrinter(a.stderr, false)); err != nil {
@@ -139,7 +139,7 @@ func openWorkspace(ctx context.Context, a *app, ws *workspace.Workspace, opts op
 }
 
 func startForOpen(ctx context.Context, a *app, name string) (*workspace.Workspace, error) {
-	mgr, err := a.manager(ctx)
+	mgr, err := a.managerFor(ctx, name)
 	if err != nil {
 		return nil, err
 	}

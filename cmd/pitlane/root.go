@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pitlane/pitlane/internal/docker"
+	"github.com/pitlane/pitlane/internal/provider"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
 
@@ -39,42 +39,26 @@ type app struct {
 	// in here).
 	observers []func(workspace.Event)
 
-	mu  sync.Mutex
-	mgr *workspace.Manager
+	mu sync.Mutex
+	// provs are the Managers of every provider (provider_engine.go).
+	provs *workspace.Providers
 	// closers run in reverse order when the process ends.
+	cmu     sync.Mutex
 	closers []func()
 }
 
-// manager connects to the Docker engine on first use. A failed connection
-// is tried again on the next call, so a long-running bridge recovers once
-// the engine is started.
+// manager is the Manager of the built-in provider, the Docker engine
+// DOCKER_HOST names (or the local one), connected on first use. A failed
+// connection is tried again on the next call, so a long-running bridge
+// recovers once the engine is started.
 func (a *app) manager(ctx context.Context) (*workspace.Manager, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.mgr != nil {
-		return a.mgr, nil
-	}
-	cli, err := docker.New(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, func() { cli.Close() })
-	a.mgr = workspace.NewManager(cli, workspace.Options{Observer: a.observe, Forwarder: &credentialForwarder{a: a}})
-	return a.mgr, nil
+	return a.managerOn(ctx, provider.Local)
 }
 
-// workspace connects to the engine and looks up one workspace; a missing
+// workspace finds one workspace on whichever provider runs it; a missing
 // one is an error that says so and where to look.
 func (a *app) workspace(ctx context.Context, name string) (*workspace.Manager, *workspace.Workspace, error) {
-	m, err := a.manager(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	ws, err := m.Get(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, ws, nil
+	return a.findWorkspace(ctx, name)
 }
 
 // printJSON writes v to stdout as indented JSON, for scripts.
@@ -92,6 +76,8 @@ func (a *app) observe(ev workspace.Event) {
 }
 
 func (a *app) close() {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
 	}

@@ -37,12 +37,12 @@ func init() {
 // sshHosts lists the workspaces to write SSH blocks for; nil (keep the
 // file's list) when the engine cannot say.
 func (a *app) sshHosts(ctx context.Context) []string {
-	m, err := a.manager(ctx)
+	ps, err := a.engines()
 	if err != nil {
 		return nil
 	}
-	wss, err := m.List(ctx)
-	if err != nil {
+	wss, errs := ps.List(ctx)
+	if len(errs) > 0 {
 		return nil
 	}
 	names := []string{}

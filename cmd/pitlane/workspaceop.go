@@ -21,7 +21,7 @@ func newWorkspaceOpCommand(a *app, cmd *cobra.Command, done string, withTrust bo
 	var asJSON, trust bool
 	cmd.Args = cobra.ExactArgs(1)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		m, err := a.manager(cmd.Context())
+		m, err := a.managerFor(cmd.Context(), args[0])
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,9 @@ import (
 // Client talks to one Docker Engine.
 type Client struct {
 	api *client.Client
+	// host is the engine's address as the user gave it (an ssh:// URL,
+	// where the API client only knows a placeholder).
+	host string
 }
 
 // The runtime's errors, under this package's names. ErrUnreachable names
@@ -47,23 +50,15 @@ type (
 	Event         = runtime.Event
 )
 
-// New connects to the engine named by DOCKER_HOST (default: the local
-// socket), negotiating the API version, and checks that it answers.
+// New connects to the engine named by DOCKER_HOST (ssh:// included), or
+// else by the current Docker context, or else the local socket,
+// negotiating the API version, and checks that it answers.
 func New(ctx context.Context) (*Client, error) {
-	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	host, opts, err := engineOptions()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, host, err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := api.Ping(pctx); err != nil {
-		api.Close()
-		return nil, unreachable(api.DaemonHost(), err)
-	}
-	// Settle the API version now: the client would otherwise negotiate
-	// lazily, unsynchronised, on the first of several concurrent calls.
-	api.NegotiateAPIVersion(pctx)
-	return &Client{api: api}, nil
+	return connect(ctx, host, opts)
 }
 
 func unreachable(host string, err error) error {
@@ -78,7 +73,12 @@ func unreachable(host string, err error) error {
 func (c *Client) Close() error { return c.api.Close() }
 
 // Host is the engine address the client talks to.
-func (c *Client) Host() string { return c.api.DaemonHost() }
+func (c *Client) Host() string {
+	if c.host != "" {
+		return c.host
+	}
+	return c.api.DaemonHost()
+}
 
 // wrap turns engine errors into this package's sentinels.
 func wrap(err error) error {

@@ -129,3 +129,8 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.ContainerSpec) (strin
 	}
 	return r.Client.Create(ctx, spec)
 }
+
+// ClonesSource reports that the runtime clones a spec's Source into the
+// workspace folder itself (an init container does), so the engine need
+// not.
+func (r *Runtime) ClonesSource() bool { return true }

@@ -64,6 +64,9 @@ func (m *Manager) Create(ctx context.Context, opts CreateOptions) (*Workspace, e
 	if err := CheckEnv(opts.Env); err != nil {
 		return nil, err
 	}
+	if opts.Provider != "" && opts.Provider != m.opts.Provider {
+		return nil, fmt.Errorf("%w %q here: this engine is provider %s", ErrNoProvider, opts.Provider, m.opts.Provider)
+	}
 	unlock, err := m.lock(name, opCreate)
 	if err != nil {
 		return nil, err
@@ -151,7 +154,11 @@ func (m *Manager) create(ctx context.Context, name string, opts CreateOptions) (
 	// own command line sees them.
 	src := Source{URL: source.Redact(opts.Source), Ref: opts.Branch}
 	var local string
-	if source.IsGitURL(opts.Source) {
+	if m.opts.Remote {
+		if src, local, err = m.remoteSource(ctx, dir, opts, p); err != nil {
+			return nil, "", inStep("source", err)
+		}
+	} else if source.IsGitURL(opts.Source) {
 		p.Step("Cloning " + src.URL)
 		local = filepath.Join(dir, "src", source.BaseName(opts.Source))
 		if err := source.Clone(ctx, opts.Source, opts.Branch, local, p.Output); err != nil {

@@ -72,6 +72,7 @@ func encodeLabels(r record) map[string]string {
 		LabelComposeService: "",
 		LabelComposeStop:    "",
 		LabelComposeImages:  "",
+		LabelProvider:       ws.Provider,
 	}
 	if r.config != nil {
 		if b, err := json.Marshal(r.config); err == nil {

@@ -226,6 +226,8 @@ func (m *Manager) UnsavedWork(ctx context.Context, name string) (*UnsavedWorkErr
 	clone := ""
 	c, err := m.find(ctx, name)
 	switch {
+	case err == nil && m.opts.Remote:
+		return m.remoteUnsavedWork(ctx, name, c)
 	case err == nil:
 		if ws := m.fromContainer(c); !ws.Source.Local {
 			clone = ws.LocalFolder
@@ -324,6 +326,9 @@ func (m *Manager) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 	start := time.Now()
 	c, err := m.find(ctx, name)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.remoteRebuild(name); err != nil {
 		return nil, err
 	}
 	unlock, err := m.lock(name, opRebuild)

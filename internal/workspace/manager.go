@@ -79,6 +79,14 @@ type Options struct {
 	// ConfigDir holds the user's settings, here what they trusted.
 	// Default: $XDG_CONFIG_HOME/pitlane, or ~/.config/pitlane.
 	ConfigDir string
+	// Provider is the name of the provider the runtime is, recorded on
+	// every workspace created. Default: DefaultProvider.
+	Provider string
+	// Remote says that the runtime's containers do not see this
+	// machine's files (a cluster, a Docker engine on another machine):
+	// local folders are refused and git sources are cloned where the
+	// workspace runs (see providers.go).
+	Remote bool
 }
 
 // DefaultImage is the image used for sources without any configuration.
@@ -112,6 +120,9 @@ type CreateOptions struct {
 	// the source, so later creates and rebuilds of it use it too. "none"
 	// forgets the saved one; "" uses it.
 	CacheFrom string
+	// Provider names the provider to create on (see Providers.Create);
+	// a Manager refuses another provider's name.
+	Provider string
 }
 
 // StartOptions are the inputs of Manager.Start.
@@ -215,6 +226,9 @@ func NewManager(rt Runtime, opts Options) *Manager {
 	if opts.Instance == "" {
 		opts.Instance = "default"
 	}
+	if opts.Provider == "" {
+		opts.Provider = DefaultProvider
+	}
 	return &Manager{rt: rt, opts: opts}
 }
 
@@ -284,7 +298,7 @@ func (m *Manager) find(ctx context.Context, name string) (*runtime.Container, er
 	if err != nil {
 		return nil, m.engineErr(err)
 	}
-	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance {
+	if c.Labels[LabelWorkspace] != name || c.Labels[LabelInstance] != m.opts.Instance || !m.ownedHere(c) {
 		return nil, notFound(name)
 	}
 	return c, nil
@@ -361,6 +375,9 @@ func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
 		// whose rebuild died gets its name back, as in Get.
 		name := cs[i].Labels[LabelWorkspace]
 		c := &cs[i]
+		if !m.ownedHere(c) {
+			continue
+		}
 		if c.Name != ContainerName(name) {
 			if c.Name != ContainerName(name)+"-previous" || named[ContainerName(name)] || ValidateName(name) != nil {
 				continue
@@ -387,6 +404,7 @@ func (m *Manager) fromContainer(c *runtime.Container) *Workspace {
 	if project := c.Labels[LabelComposeProject]; project != "" {
 		ws.Compose = &ComposeInfo{Project: project, Service: c.Labels[LabelComposeService]}
 	}
+	ws.Provider = m.opts.Provider
 	if ws.Image == "" {
 		ws.Image = c.Image
 	}

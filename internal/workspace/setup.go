@@ -64,6 +64,9 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("config", err)
 	}
 	ws := cp.ws
+	if err := m.remoteSpec(&cp.spec, ws, r, img.merged); err != nil {
+		return nil, kind, inStep("config", err)
+	}
 	p.Step("Creating container")
 	id, err := m.startContainer(ctx, cp.spec)
 	if err != nil {
@@ -78,6 +81,9 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 			_ = m.rt.Remove(cctx, id)
 		}
 	}()
+	if err := m.cloneInContainer(ctx, id, cp.spec, p); err != nil {
+		return nil, kind, inStep("source", err)
+	}
 	ws, err = m.finishStep(ctx, name, ws, id, img, r, cp, p)
 	return ws, kind, err
 }
@@ -309,7 +315,7 @@ func (m *Manager) containerSpec(name string, src Source, local string, r *resolv
 	merged := img.merged
 	ws := &Workspace{
 		Name: name, State: StateCreating, Source: src, Image: img.ref, ConfigKind: r.kind, ConfigPath: r.configPath,
-		LocalFolder: local, Folder: r.folder, RemoteUser: img.remoteUser, SSHHost: name + "." + SSHDomain,
+		LocalFolder: local, Folder: r.folder, RemoteUser: img.remoteUser, SSHHost: name + "." + SSHDomain, Provider: m.opts.Provider,
 		CreatedAt: time.Now().UTC().Truncate(time.Second), Ports: merged.AllPorts(),
 	}
 	if r.image != "" && img.own == "" {

@@ -78,6 +78,8 @@ type Workspace struct {
 	LastError string `json:"lastError,omitempty"`
 	// Compose is set for a workspace that runs in a Compose project.
 	Compose *ComposeInfo `json:"compose,omitempty"`
+	// Provider names the provider the workspace runs on (see Providers).
+	Provider string `json:"provider,omitempty"`
 }
 
 // SSHDomain is the pseudo top-level domain of workspace SSH host names.
