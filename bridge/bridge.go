@@ -92,6 +92,15 @@ type Options struct {
 	// MaxPending is how many requests may be running or waiting; beyond
 	// it a request fails at once with CodeBusy. Default 256.
 	MaxPending int
+	// Ports reaches the ports inside workspaces; without it the port
+	// methods fail.
+	Ports Ports
+	// PortsInterval is how often the listening ports of the workspaces a
+	// client asked about are checked. Default 2 s.
+	PortsInterval time.Duration
+	// FollowInterval is how often a followed log is checked for new
+	// lines. Default 250 ms.
+	FollowInterval time.Duration
 }
 
 // Server serves the bridge protocol on one connection. Create one per
@@ -113,6 +122,12 @@ type Server struct {
 	exitCh   chan struct{}
 	ctx      context.Context // cancelled when the connection ends
 	slots    chan struct{}   // one per request running
+
+	ops opSet // cancellable operations by workspace, for "cancel"
+
+	follows   map[string]context.CancelFunc // log follows by id
+	followSeq int
+	portSet   portSet // forwards and watched ports by workspace
 }
 
 type call struct {
@@ -133,6 +148,12 @@ func New(opts Options) *Server {
 	}
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 16
+	}
+	if opts.PortsInterval <= 0 {
+		opts.PortsInterval = 2 * time.Second
+	}
+	if opts.FollowInterval <= 0 {
+		opts.FollowInterval = 250 * time.Millisecond
 	}
 	if opts.MaxPending < opts.MaxConcurrent {
 		opts.MaxPending = max(256, opts.MaxConcurrent)
@@ -180,6 +201,7 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) (exitCo
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
+	s.stopBackground()
 	s.handlers.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -229,6 +251,7 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		s.mu.Lock()
 		s.shutdown = true
 		s.mu.Unlock()
+		s.stopBackground()
 		s.reply(req, nil, nil)
 		return
 	}

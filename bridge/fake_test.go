@@ -266,3 +266,7 @@ type nopProgress struct{}
 
 func (nopProgress) Step(string)   {}
 func (nopProgress) Output(string) {}
+
+func workspaceCreateOptions(source, name string) workspace.CreateOptions {
+	return workspace.CreateOptions{Source: source, Name: name}
+}

@@ -1,14 +1,11 @@
 package bridge
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -22,17 +19,21 @@ type handler func(s *Server, ctx context.Context, req *jsonrpc2.Request) (any, e
 
 // handlers are the requests that run in their own goroutine, by method.
 var handlers = map[string]handler{
-	protocol.MethodWorkspaceList:       (*Server).list,
-	protocol.MethodWorkspaceCreate:     (*Server).create,
-	protocol.MethodWorkspaceStart:      (*Server).start,
-	protocol.MethodWorkspaceStop:       (*Server).stop,
-	protocol.MethodWorkspaceDelete:     (*Server).delete,
-	protocol.MethodWorkspaceRebuild:    (*Server).rebuild,
-	protocol.MethodWorkspaceOpen:       (*Server).open,
-	protocol.MethodWorkspaceLogs:       (*Server).logs,
-	protocol.MethodWorkspaceConfigs:    (*Server).configs,
-	protocol.MethodWorkspaceDetect:     (*Server).detect,
-	protocol.MethodTelemetrySetConsent: (*Server).setConsent,
+	protocol.MethodWorkspaceList:           (*Server).list,
+	protocol.MethodWorkspaceCreate:         (*Server).create,
+	protocol.MethodWorkspaceStart:          (*Server).start,
+	protocol.MethodWorkspaceStop:           (*Server).stop,
+	protocol.MethodWorkspaceDelete:         (*Server).delete,
+	protocol.MethodWorkspaceRebuild:        (*Server).rebuild,
+	protocol.MethodWorkspaceOpen:           (*Server).open,
+	protocol.MethodWorkspaceLogs:           (*Server).logs,
+	protocol.MethodWorkspaceUnfollowLogs:   (*Server).unfollowLogs,
+	protocol.MethodWorkspacePorts:          (*Server).ports,
+	protocol.MethodWorkspaceForwardPort:    (*Server).forwardPort,
+	protocol.MethodWorkspaceStopForwarding: (*Server).stopForwarding,
+	protocol.MethodWorkspaceConfigs:        (*Server).configs,
+	protocol.MethodWorkspaceDetect:         (*Server).detect,
+	protocol.MethodTelemetrySetConsent:     (*Server).setConsent,
 }
 
 func (s *Server) list(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -45,7 +46,7 @@ func (s *Server) list(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 	}
 	res := protocol.ListResult{Workspaces: make([]protocol.Workspace, 0, len(wss))}
 	for _, ws := range wss {
-		res.Workspaces = append(res.Workspaces, toWire(ws))
+		res.Workspaces = append(res.Workspaces, s.toWire(ws))
 	}
 	sort.Slice(res.Workspaces, func(i, j int) bool { return res.Workspaces[i].Name < res.Workspaces[j].Name })
 	return res, nil
@@ -69,6 +70,7 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		title = "Creating " + p.Name
 	}
 	pr := s.beginProgress(p.WorkDoneToken, title)
+	defer s.ops.begin(p.Name)()
 	opts := workspace.CreateOptions{
 		Source:     p.Source,
 		Name:       p.Name,
@@ -86,7 +88,7 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		return nil, withWorkspace(err, p.Name)
 	}
 	pr.end("Created " + ws.Name)
-	res := protocol.CreateResult{Workspace: toWire(ws)}
+	res := protocol.CreateResult{Workspace: s.toWire(ws)}
 	if p.IDE != "" {
 		open, err := s.opts.Opener.Open(ws, p.IDE)
 		if err != nil {
@@ -103,13 +105,14 @@ func (s *Server) start(ctx context.Context, req *jsonrpc2.Request) (any, error) 
 		return nil, err
 	}
 	pr := s.beginProgress(p.WorkDoneToken, "Starting "+p.Name)
+	defer s.ops.begin(p.Name)()
 	ws, err := s.opts.Manager.Start(ctx, p.Name, workspace.StartOptions{Progress: pr, Consent: consent(p.Trust)})
 	if err != nil {
 		pr.end(endMessage(ctx, err))
 		return nil, withWorkspace(err, p.Name)
 	}
 	pr.end("Started " + p.Name)
-	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+	return protocol.WorkspaceResult{Workspace: s.toWire(ws)}, nil
 }
 
 func (s *Server) stop(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -121,7 +124,7 @@ func (s *Server) stop(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 	if err != nil {
 		return nil, withWorkspace(err, p.Name)
 	}
-	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+	return protocol.WorkspaceResult{Workspace: s.toWire(ws)}, nil
 }
 
 func (s *Server) delete(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -141,13 +144,14 @@ func (s *Server) rebuild(ctx context.Context, req *jsonrpc2.Request) (any, error
 		return nil, err
 	}
 	pr := s.beginProgress(p.WorkDoneToken, "Rebuilding "+p.Name)
+	defer s.ops.begin(p.Name)()
 	ws, err := s.opts.Manager.Rebuild(ctx, p.Name, workspace.RebuildOptions{Progress: pr, Consent: consent(p.Trust)})
 	if err != nil {
 		pr.end(endMessage(ctx, err))
 		return nil, withWorkspace(err, p.Name)
 	}
 	pr.end("Rebuilt " + p.Name)
-	return protocol.WorkspaceResult{Workspace: toWire(ws)}, nil
+	return protocol.WorkspaceResult{Workspace: s.toWire(ws)}, nil
 }
 
 func (s *Server) open(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -183,82 +187,6 @@ func (s *Server) open(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 		s.opts.Telemetry.IDEOpened(p.IDE)
 	}
 	return res, nil
-}
-
-// defaultTail is the number of log lines workspace/logs returns by default.
-const defaultTail = 1000
-
-// maxLogRead bounds how much of a log file workspace/logs reads.
-const maxLogRead = 4 << 20
-
-func (s *Server) logs(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-	var p protocol.LogsParams
-	if err := decodeName(req, &p, &p.Name); err != nil {
-		return nil, err
-	}
-	if p.Tail < 0 {
-		return nil, invalidParams(`"tail" must not be negative`)
-	}
-	if p.Tail == 0 {
-		p.Tail = defaultTail
-	}
-	if _, err := s.opts.Manager.Get(ctx, p.Name); err != nil {
-		return nil, withWorkspace(err, p.Name)
-	}
-	path := s.opts.Manager.LogPath(p.Name)
-	lines, truncated, err := tailFile(path, p.Tail)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the log of %s at %s: %w", p.Name, path, err)
-	}
-	return protocol.LogsResult{Path: path, Lines: lines, Truncated: truncated}, nil
-}
-
-// tailFile returns the last n lines of the file at path; a missing file
-// has no lines.
-func tailFile(path string, n int) (lines []string, truncated bool, err error) {
-	lines = []string{}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return lines, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, false, err
-	}
-	var r io.Reader = f
-	if st.Size() > maxLogRead {
-		if _, err := f.Seek(st.Size()-maxLogRead, io.SeekStart); err != nil {
-			return nil, false, err
-		}
-		truncated = true
-		br := bufio.NewReader(f)
-		// Drop the partial first line.
-		if _, err := br.ReadString('\n'); err != nil && err != io.EOF {
-			return nil, false, err
-		}
-		r = br
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, false, err
-	}
-	data = bytes.TrimSuffix(data, []byte("\n"))
-	if len(data) == 0 {
-		return lines, truncated, nil
-	}
-	all := strings.Split(string(data), "\n")
-	if len(all) > n {
-		truncated = true
-		all = all[len(all)-n:]
-	}
-	for _, l := range all {
-		lines = append(lines, strings.TrimSuffix(l, "\r"))
-	}
-	return lines, truncated, nil
 }
 
 func (s *Server) configs(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -496,8 +424,15 @@ func endMessage(ctx context.Context, err error) string {
 	return "Failed: " + err.Error()
 }
 
-// toWire converts an engine workspace to its wire form.
-func toWire(ws *workspace.Workspace) protocol.Workspace {
+// toWire converts an engine workspace to its wire form, with the actions
+// its state allows for this bridge's client.
+func (s *Server) toWire(ws *workspace.Workspace) protocol.Workspace {
+	return toWire(ws, s.ops.running(ws.Name))
+}
+
+// toWire converts an engine workspace to its wire form; cancellable says
+// whether this bridge runs an operation on it that the client can cancel.
+func toWire(ws *workspace.Workspace, cancellable bool) protocol.Workspace {
 	return protocol.Workspace{
 		ID:          ws.ContainerID,
 		Name:        ws.Name,
@@ -513,7 +448,39 @@ func toWire(ws *workspace.Workspace) protocol.Workspace {
 		LastUsedAt:  ws.LastUsedAt.UTC(),
 		Ports:       ws.Ports,
 		LastError:   ws.LastError,
+		Actions:     actionsToWire(workspace.Actions(ws.State, workspace.ActionOptions{Cancellable: cancellable})),
 	}
+}
+
+// actionsToWire maps the engine's actions to the protocol's names one by
+// one; an action the protocol does not name is left out.
+func actionsToWire(as []workspace.Action) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		var w string
+		switch a {
+		case workspace.ActionOpen:
+			w = protocol.ActionOpen
+		case workspace.ActionStart:
+			w = protocol.ActionStart
+		case workspace.ActionStop:
+			w = protocol.ActionStop
+		case workspace.ActionRebuild:
+			w = protocol.ActionRebuild
+		case workspace.ActionDelete:
+			w = protocol.ActionDelete
+		case workspace.ActionLogs:
+			w = protocol.ActionLogs
+		case workspace.ActionPorts:
+			w = protocol.ActionPorts
+		case workspace.ActionCancel:
+			w = protocol.ActionCancel
+		default:
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // stateToWire maps the engine's states to the protocol's, one by one, so a

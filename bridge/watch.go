@@ -47,7 +47,8 @@ func (s *Server) watch(ctx context.Context, events <-chan workspace.Event, err e
 			}
 			delay = s.opts.WatchRetry
 			for ev := range events {
-				s.notify(protocol.MethodDidChange, didChange(ev))
+				s.portsEvent(ev)
+				s.notify(protocol.MethodDidChange, s.didChange(ev))
 			}
 			if ctx.Err() != nil {
 				return
@@ -72,12 +73,12 @@ func (s *Server) watch(ctx context.Context, events <-chan workspace.Event, err e
 	}
 }
 
-func didChange(ev workspace.Event) *protocol.DidChangeParams {
+func (s *Server) didChange(ev workspace.Event) *protocol.DidChangeParams {
 	p := &protocol.DidChangeParams{Name: ev.Name, Kind: protocol.ChangeKind(ev.Kind)}
 	if ev.Workspace == nil {
 		p.Removed = true
 	} else {
-		ws := toWire(ev.Workspace)
+		ws := s.toWire(ev.Workspace)
 		p.Workspace = &ws
 	}
 	return p

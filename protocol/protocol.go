@@ -58,7 +58,7 @@ import (
 // Version is the protocol version this package describes. It grows by one
 // for every change a client can observe (a new method, a new field that
 // changes meaning); adding optional fields does not bump it.
-const Version = 1
+const Version = 2
 
 // MinVersion is the oldest protocol version the server still speaks.
 const MinVersion = 1
@@ -112,6 +112,23 @@ const (
 	// generates from what the repository contains, for a message before
 	// create. Params: [DetectParams]; result: [DetectResult].
 	MethodWorkspaceDetect = "workspace/detect"
+	// MethodWorkspacePorts lists a workspace's ports: those its
+	// configuration names (forwardPorts, appPort) and those listening
+	// inside its container, with the forward of each, if any. Params:
+	// [NameParams]; result: [PortsResult]. Since version 2.
+	MethodWorkspacePorts = "workspace/ports"
+	// MethodWorkspaceForwardPort forwards a port of a running workspace
+	// to 127.0.0.1 on this machine for as long as the bridge runs.
+	// Params: [ForwardPortParams]; result: [ForwardPortResult]. Since
+	// version 2.
+	MethodWorkspaceForwardPort = "workspace/forwardPort"
+	// MethodWorkspaceStopForwarding stops forwarding a port. Params:
+	// [StopForwardingParams]; result: null. Since version 2.
+	MethodWorkspaceStopForwarding = "workspace/stopForwarding"
+	// MethodWorkspaceUnfollowLogs stops a follow that workspace/logs
+	// started with "follow": true. Params: [UnfollowLogsParams]; result:
+	// null. Since version 2.
+	MethodWorkspaceUnfollowLogs = "workspace/unfollowLogs"
 	// MethodTelemetrySetConsent passes the IDE's telemetry settings to the
 	// server. Params: [SetConsentParams]; result: [SetConsentResult].
 	MethodTelemetrySetConsent = "telemetry/setConsent"
@@ -139,6 +156,13 @@ const (
 	// should see now, such as "the Docker engine is not reachable".
 	// Params: go.lsp.dev/protocol ShowMessageParams.
 	MethodShowMessage = lsp.MethodWindowShowMessage
+	// MethodPortsChanged (server to client) carries a workspace's ports
+	// after a forward started or stopped or the ports listening inside
+	// changed. Params: [PortsChangedParams]. Since version 2.
+	MethodPortsChanged = "workspace/portsChanged"
+	// MethodLogAppended (server to client) carries lines appended to a
+	// followed log. Params: [LogAppendedParams]. Since version 2.
+	MethodLogAppended = "workspace/logAppended"
 )
 
 // Reused types from go.lsp.dev/protocol, named here so that clients find the
@@ -275,7 +299,26 @@ type Workspace struct {
 	Ports []int `json:"ports,omitempty"`
 	// LastError is why the workspace is in state "error".
 	LastError string `json:"lastError,omitempty"`
+	// Actions are what the workspace's state allows now, in this order
+	// when present: "open", "start", "stop", "rebuild", "delete", "logs",
+	// "ports", "cancel" (named like the methods without "workspace/";
+	// "cancel" means the request this bridge runs for it can be
+	// cancelled with $/cancelRequest). Never null. Clients build their
+	// menus from it. Since version 2.
+	Actions []string `json:"actions"`
 }
+
+// Actions a workspace record may list, in their order.
+const (
+	ActionOpen    = "open"
+	ActionStart   = "start"
+	ActionStop    = "stop"
+	ActionRebuild = "rebuild"
+	ActionDelete  = "delete"
+	ActionLogs    = "logs"
+	ActionPorts   = "ports"
+	ActionCancel  = "cancel"
+)
 
 // ListResult is the result of workspace/list.
 type ListResult struct {
@@ -386,6 +429,10 @@ type LogsParams struct {
 	Name string `json:"name"`
 	// Tail is how many lines from the end to return; 0 means 1000.
 	Tail int `json:"tail,omitempty"`
+	// Follow keeps sending the lines appended after these, as
+	// workspace/logAppended notifications, until workspace/unfollowLogs
+	// or the end of the bridge. Since version 2.
+	Follow bool `json:"follow,omitempty"`
 }
 
 // LogsResult is the result of workspace/logs.
@@ -396,6 +443,104 @@ type LogsResult struct {
 	Lines []string `json:"lines"`
 	// Truncated is true when older lines were left out.
 	Truncated bool `json:"truncated,omitempty"`
+	// FollowID names the follow when params.follow was set; the
+	// workspace/logAppended notifications carry it.
+	FollowID string `json:"followId,omitempty"`
+}
+
+// LogAppendedParams are the params of workspace/logAppended: one batch of
+// lines appended to a followed log.
+type LogAppendedParams struct {
+	FollowID string `json:"followId"`
+	// Name is the workspace whose log it is.
+	Name string `json:"name"`
+	// Lines are the new complete lines, oldest first, without newlines.
+	Lines []string `json:"lines"`
+}
+
+// UnfollowLogsParams are the params of workspace/unfollowLogs.
+type UnfollowLogsParams struct {
+	FollowID string `json:"followId"`
+}
+
+// PortSource says why a port is listed.
+type PortSource string
+
+// Port sources.
+const (
+	// PortForwardPorts: the configuration's forwardPorts names it.
+	PortForwardPorts PortSource = "forwardPorts"
+	// PortAppPort: the configuration's appPort names it.
+	PortAppPort PortSource = "appPort"
+	// PortDetected: a process listens on it inside the container.
+	PortDetected PortSource = "detected"
+)
+
+// Port is one port of a workspace.
+type Port struct {
+	// Port is the port number inside the container.
+	Port int `json:"port"`
+	// Label is the configuration's portsAttributes label, if any.
+	Label string `json:"label,omitempty"`
+	// Source says why the port is listed; a configured port that is also
+	// listening keeps its configuration source.
+	Source PortSource `json:"source"`
+	// Protocol is "tcp".
+	Protocol string `json:"protocol"`
+	// Forwarded is set while this bridge forwards the port.
+	Forwarded *Forwarded `json:"forwarded,omitempty"`
+}
+
+// Forwarded is where a forwarded port is reached on this machine.
+type Forwarded struct {
+	// LocalPort is the port on 127.0.0.1.
+	LocalPort int `json:"localPort"`
+	// URL is http://127.0.0.1:LOCALPORT/, for "Open in Browser".
+	URL string `json:"url"`
+}
+
+// PortsParams are the params of workspace/ports.
+type PortsParams struct {
+	Name string `json:"name"`
+}
+
+// PortsResult is the result of workspace/ports.
+type PortsResult struct {
+	// Ports are sorted by port number; never null.
+	Ports []Port `json:"ports"`
+}
+
+// ForwardPortParams are the params of workspace/forwardPort.
+type ForwardPortParams struct {
+	Name string `json:"name"`
+	// Port is the port inside the container.
+	Port int `json:"port"`
+	// LocalPort is the port to listen on at 127.0.0.1; 0 means the same
+	// number as Port when it is free, else any free port.
+	LocalPort int `json:"localPort,omitempty"`
+}
+
+// ForwardPortResult is the result of workspace/forwardPort: the port with
+// Forwarded set.
+type ForwardPortResult struct {
+	Port
+	// Message says what differs from what was asked ("local port 3000 is
+	// busy; forwarded to 3001"); absent when nothing does.
+	Message string `json:"message,omitempty"`
+}
+
+// StopForwardingParams are the params of workspace/stopForwarding.
+type StopForwardingParams struct {
+	Name string `json:"name"`
+	Port int    `json:"port"`
+}
+
+// PortsChangedParams are the params of workspace/portsChanged.
+type PortsChangedParams struct {
+	Name string `json:"name"`
+	// Ports are all of the workspace's ports, as workspace/ports returns
+	// them; never null.
+	Ports []Port `json:"ports"`
 }
 
 // ConfigsParams are the params of workspace/configs.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -61,6 +64,41 @@ func newAgentCommand(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	root.AddCommand(sshCmd, installCmd, relayCmd, gitCredCmd)
+	var portsJSON bool
+	portsCmd := &cobra.Command{
+		Use:   "ports [--json]",
+		Short: "List the TCP ports processes listen on in this container",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ps, err := agent.ListeningPorts()
+			if err != nil {
+				return err
+			}
+			if portsJSON {
+				if ps == nil {
+					ps = []int{}
+				}
+				return json.NewEncoder(a.stdout).Encode(map[string][]int{"ports": ps})
+			}
+			for _, p := range ps {
+				fmt.Fprintln(a.stdout, p)
+			}
+			return nil
+		},
+	}
+	portsCmd.Flags().BoolVar(&portsJSON, "json", false, `print {"ports": [...]}`)
+	dialCmd := &cobra.Command{
+		Use:   "dial PORT",
+		Short: "Connect to PORT in this container and relay it on standard input and output",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			port, err := strconv.Atoi(args[0])
+			if err != nil {
+				return fmt.Errorf("%q is not a port", args[0])
+			}
+			return agent.Dial(cmd.Context(), port, os.Stdin, os.Stdout)
+		},
+	}
+	root.AddCommand(sshCmd, installCmd, relayCmd, gitCredCmd, portsCmd, dialCmd)
 	return root
 }

@@ -66,6 +66,7 @@ func runBridge(ctx context.Context, a *app, opts bridgeOptions) error {
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})).With("pid", os.Getpid())
 	bopts := bridge.Options{
 		Manager: &lazyManager{ctx: ctx, a: a},
+		Ports:   agentPorts(a),
 		Version: version,
 		Logger:  logger,
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pitlane/pitlane/internal/ports"
 )
 
 func init() { commands = append(commands, newForwardCommand) }
@@ -75,7 +75,7 @@ func runForward(ctx context.Context, a *app, name string, specs []string) error 
 	var listeners []net.Listener
 	var active []portPair
 	for _, p := range pairs {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.local)))
+		l, _, err := ports.Listen(p.local, false)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "pitlane: local port %d is busy, so port %d is not forwarded (choose another local port: %d:LOCAL)\n", p.local, p.remote, p.remote)
 			continue
@@ -100,9 +100,12 @@ func runForward(ctx context.Context, a *app, name string, specs []string) error 
 	for i, l := range listeners {
 		p := active[i]
 		fmt.Fprintf(a.stdout, "Forwarding 127.0.0.1:%d -> %s port %d\n", p.local, name, p.remote)
-		go acceptForward(l, p, func(remote int) (net.Conn, error) {
-			return client.Dial("tcp", net.JoinHostPort("localhost", strconv.Itoa(remote)))
-		}, a.stderr, name)
+		fwd := ports.NewForward(l, func(context.Context) (net.Conn, error) {
+			return client.Dial("tcp", net.JoinHostPort("localhost", strconv.Itoa(p.remote)))
+		}, func(err error) {
+			fmt.Fprintf(a.stderr, "pitlane: nothing answers on port %d in %s: %v\n", p.remote, name, err)
+		})
+		defer fwd.Close()
 	}
 	fmt.Fprintln(a.stdout, "Press Ctrl-C to stop.")
 
@@ -113,34 +116,5 @@ func runForward(ctx context.Context, a *app, name string, specs []string) error 
 		return nil
 	case err := <-lost:
 		return fmt.Errorf("the connection to workspace %s ended (%v); run pitlane forward again", name, err)
-	}
-}
-
-func acceptForward(l net.Listener, p portPair, dial func(int) (net.Conn, error), errw io.Writer, name string) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			r, err := dial(p.remote)
-			if err != nil {
-				fmt.Fprintf(errw, "pitlane: nothing answers on port %d in %s: %v\n", p.remote, name, err)
-				return
-			}
-			defer r.Close()
-			var wg sync.WaitGroup
-			wg.Add(2)
-			go func() { io.Copy(r, c); closeWrite(r); wg.Done() }()
-			go func() { io.Copy(c, r); closeWrite(c); wg.Done() }()
-			wg.Wait()
-		}()
-	}
-}
-
-func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
 	}
 }
