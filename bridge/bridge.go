@@ -125,7 +125,7 @@ type Server struct {
 
 	ops opSet // cancellable operations by workspace, for "cancel"
 
-	follows   map[string]context.CancelFunc // log follows by id
+	follows   map[string]*followRun // log follows by id
 	followSeq int
 	portSet   portSet // forwards and watched ports by workspace
 }

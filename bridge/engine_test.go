@@ -170,7 +170,8 @@ func TestTranscriptsEngine(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := newEngineEnv(t)
 			vars := transcriptVars(t, uniqueName("tr"))
-			tr := startInProcess(t, bridge.Options{Manager: env.manager(t, cli), Version: "test"})
+			m := env.manager(t, cli)
+			tr := startInProcess(t, bridge.Options{Manager: m, Ports: enginePorts(t, m), Version: "test"})
 			runTranscript(t, name, tr, vars)
 		})
 	}

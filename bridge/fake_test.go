@@ -3,13 +3,16 @@ package bridge_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/pitlane/pitlane/internal/ports"
 	"github.com/pitlane/pitlane/internal/source"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
@@ -164,6 +167,21 @@ func (f *fakeManager) Rebuild(ctx context.Context, name string, opts workspace.R
 	if p := opts.Progress; p != nil {
 		p.Step("Building image")
 	}
+	if _, err := f.Get(ctx, name); err != nil {
+		return nil, err
+	}
+	// The engine appends the rebuild's output to the log.
+	lf, err := os.OpenFile(f.LogPath(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	_, err = lf.WriteString("Rebuilding\npostCreateCommand: done\n")
+	if cerr := lf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
 	return f.setState(name, workspace.StateRunning, workspace.EventStarted)
 }
 
@@ -269,4 +287,50 @@ func (nopProgress) Output(string) {}
 
 func workspaceCreateOptions(source, name string) workspace.CreateOptions {
 	return workspace.CreateOptions{Source: source, Name: name}
+}
+
+// fakePorts is an in-memory bridge.Ports: configured and listening ports
+// per workspace, and dials to local addresses standing in for the ports
+// inside the container.
+type fakePorts struct {
+	mu         sync.Mutex
+	configured map[string][]ports.Port
+	listening  map[string][]int
+	// targets maps a container port to a local address that answers.
+	targets map[int]string
+	dials   int
+}
+
+func newFakePorts() *fakePorts {
+	return &fakePorts{configured: map[string][]ports.Port{}, listening: map[string][]int{}, targets: map[int]string{}}
+}
+
+func (f *fakePorts) Configured(ctx context.Context, name string) ([]ports.Port, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.configured[name]), nil
+}
+
+func (f *fakePorts) Listening(ctx context.Context, name string) ([]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.listening[name]), nil
+}
+
+func (f *fakePorts) setListening(name string, ps ...int) {
+	f.mu.Lock()
+	f.listening[name] = ps
+	f.mu.Unlock()
+}
+
+func (f *fakePorts) Dial(ctx context.Context, name string, port int) (net.Conn, error) {
+	f.mu.Lock()
+	addr, ok := f.targets[port]
+	f.dials++
+	f.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("nothing answers on port %d in %s", port, name)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
 }

@@ -81,7 +81,7 @@ func TestTranscriptsFake(t *testing.T) {
 	for _, name := range transcriptNames(t) {
 		t.Run(name, func(t *testing.T) {
 			vars := transcriptVars(t, "demo")
-			tr := startInProcess(t, bridge.Options{Manager: newFakeManager(t.TempDir()), Version: "test"})
+			tr := startInProcess(t, bridge.Options{Manager: newFakeManager(t.TempDir()), Ports: newFakePorts(), Version: "test"})
 			runTranscript(t, name, tr, vars)
 		})
 	}
