@@ -134,27 +134,3 @@ object WorkspaceSearch {
     /** A row of the popup: "api  Running  api @ main". */
     fun row(ws: Workspace): String = "${ws.name}  ${Presentation.stateLabel(ws.stateValue)}  ${Presentation.sourceLabel(ws.source)}"
 }
-
-/** The lines of a live log view, at most [max] of them (the oldest go first). */
-class LogBuffer(private val max: Int = 10_000) {
-    private val lines = ArrayDeque<String>()
-
-    /** True when lines were dropped from the start. */
-    var truncated: Boolean = false
-        private set
-
-    @Synchronized
-    fun add(more: List<String>) {
-        lines.addAll(more)
-        while (lines.size > max) {
-            lines.removeFirst()
-            truncated = true
-        }
-    }
-
-    @Synchronized
-    fun snapshot(): List<String> = lines.toList()
-
-    @Synchronized
-    fun text(): String = lines.joinToString("\n")
-}

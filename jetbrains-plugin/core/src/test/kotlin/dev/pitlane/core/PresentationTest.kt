@@ -73,16 +73,6 @@ class PresentationTest {
     }
 
     @Test
-    fun `log buffer keeps the newest lines`() {
-        val b = LogBuffer(3)
-        b.add(listOf("1", "2"))
-        b.add(listOf("3", "4"))
-        assertEquals(listOf("2", "3", "4"), b.snapshot())
-        assertTrue(b.truncated)
-        assertEquals("2\n3\n4", b.text())
-    }
-
-    @Test
     fun `source labels`() {
         assertEquals("api @ main", Presentation.sourceLabel(Source("https://example.com/acme/api.git", "main")))
         assertEquals("api", Presentation.sourceLabel(Source("git@example.com:acme/api.git")))
