@@ -12,6 +12,7 @@ require (
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/gliderlabs/ssh v0.3.8
 	github.com/go-logr/logr v1.4.4
+	github.com/gofrs/flock v0.13.0
 	github.com/moby/buildkit v0.26.3
 	github.com/moby/go-archive v0.3.3
 	github.com/moby/patternmatcher v0.6.1

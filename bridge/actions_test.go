@@ -15,6 +15,13 @@ import (
 // this bridge offers cancel (and never delete), and that the actions
 // change with the state.
 func TestActionsOfCancellableCreate(t *testing.T) {
+	// Unnamed, the create's workspace takes the name of its source.
+	for _, name := range []string{"slowpoke", ""} {
+		t.Run("name="+name, func(t *testing.T) { cancellableCreate(t, name) })
+	}
+}
+
+func cancellableCreate(t *testing.T, name string) {
 	_, slow := writeSources(t)
 	fm := newFakeManager(t.TempDir())
 	fm.createStarted = make(chan struct{})
@@ -23,7 +30,7 @@ func TestActionsOfCancellableCreate(t *testing.T) {
 
 	id := jsonrpc2.ID{Num: 42}
 	w, err := c.conn.DispatchCall(context.Background(), protocol.MethodWorkspaceCreate,
-		protocol.CreateParams{Source: slow, Name: "slowpoke"}, jsonrpc2.PickID(id))
+		protocol.CreateParams{Source: slow, Name: name}, jsonrpc2.PickID(id))
 	must(t, err)
 	<-fm.createStarted
 	var list protocol.ListResult

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/pitlane/pitlane/internal/source"
 	"github.com/pitlane/pitlane/internal/workspace"
 	"github.com/pitlane/pitlane/protocol"
 )
@@ -70,7 +71,12 @@ func (s *Server) create(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		title = "Creating " + p.Name
 	}
 	pr := s.beginProgress(p.WorkDoneToken, title)
-	defer s.ops.begin(p.Name)()
+	opName := p.Name
+	if opName == "" {
+		// The name the engine derives, so the record offers "cancel".
+		opName = source.BaseName(p.Source)
+	}
+	defer s.ops.begin(opName)()
 	opts := workspace.CreateOptions{
 		Source:     p.Source,
 		Name:       p.Name,

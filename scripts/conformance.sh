@@ -59,9 +59,10 @@ fi
 
 # What a user sees inside a container. Variables that differ between any
 # two containers (HOSTNAME) or that each tool sets for its own plumbing
-# are left out; everything else must match.
+# (the reference's REMOTE_CONTAINERS_* and VSCODE_*, Pitlane's PITLANE_*,
+# such as the credential socket) are left out; everything else must match.
 probe='
-volatile="^(HOSTNAME|PWD|OLDPWD|SHLVL|_|TERM|REMOTE_CONTAINERS[A-Z_]*|VSCODE_[A-Z_]*)="
+volatile="^(HOSTNAME|PWD|OLDPWD|SHLVL|_|TERM|REMOTE_CONTAINERS[A-Z_]*|VSCODE_[A-Z_]*|PITLANE_[A-Z_]*)="
 echo "== user"; id -un; id -u; id -g
 echo "== folder"; pwd
 echo "== exec env"; env | grep -Ev "$volatile" | sort

@@ -5,78 +5,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/crypto/bcrypt"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/pitlane/pitlane/internal/testenv"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
-
-// privateRegistry runs Debian's docker-registry on a free loopback port,
-// wanting user:password (htpasswd), and returns its host:port.
-func privateRegistry(t *testing.T, user, password string) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		if os.Getenv("PITLANE_REQUIRE_DOCKER") == "1" {
-			t.Fatal("PITLANE_REQUIRE_DOCKER=1 but docker-registry is not installed (apt-get install docker-registry)")
-		}
-		t.Skip("docker-registry is not installed (apt-get install docker-registry)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	htpasswd := filepath.Join(dir, "htpasswd")
-	os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600)
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\nauth:\n  htpasswd:\n    realm: pitlane-test\n    path: %s\n",
-		filepath.Join(dir, "storage"), host, htpasswd)
-	cfgPath := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfgPath, []byte(cfg), 0o600)
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		resp, err := http.Get("http://" + host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusUnauthorized {
-				return host
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry did not answer on %s: %v\n%s", host, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func dockerCLI(t *testing.T, stdin string, args ...string) {
 	t.Helper()
@@ -178,8 +123,8 @@ func pushImage(t *testing.T, local, ref, user, password string) {
 // the way to log in before `docker login`, and work after it.
 func TestPrivateImage(t *testing.T) {
 	c := newCLI(t)
-	const user, password = "ada", "registry-pass-9c2e"
-	host := privateRegistry(t, user, password)
+	reg := testenv.StartRegistry(t, true)
+	host, user, password := reg.Addr, reg.User, reg.Password
 	image := host + "/pitlane-test/base:" + testenv.ID()
 	t.Cleanup(func() { exec.Command("docker", "rmi", image).Run() })
 	pushImage(t, workspace.DefaultImage, image, user, password)

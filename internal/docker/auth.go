@@ -1,13 +1,10 @@
 package docker
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -15,6 +12,8 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
+
+	"github.com/pitlane/pitlane/internal/dockerfile"
 )
 
 // Pulls and builds use the user's own Docker credentials: the Docker
@@ -114,7 +113,10 @@ func buildAuths(ctx context.Context, spec BuildSpec) (map[string]registry.AuthCo
 	sent := map[string]bool{}
 	var hosts []string
 	var lookup error
-	for _, img := range baseImages(data, spec.Args) {
+	// A Dockerfile the builder cannot read fails the build with its own
+	// message; here it only means no credentials are sent ahead.
+	images, _ := dockerfile.BaseImages(data, spec.Args)
+	for _, img := range images {
 		host, ok := registryOf(img)
 		if !ok || sent[host] || containsString(hosts, host) {
 			continue
@@ -139,116 +141,4 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-var varRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
-
-// baseImages lists the images a Dockerfile builds from: the FROM images
-// and COPY --from images, with ARGs expanded, skipping build stages and
-// scratch. An image whose name still holds a variable is left out.
-func baseImages(dockerfile []byte, buildArgs map[string]string) []string {
-	args := map[string]string{}
-	expand := func(s string) string {
-		return varRE.ReplaceAllStringFunc(s, func(m string) string {
-			sub := varRE.FindStringSubmatch(m)
-			name, mod := sub[1], sub[2]
-			if name == "" {
-				name = sub[3]
-			}
-			v, ok := args[name]
-			switch {
-			case strings.HasPrefix(mod, ":-") && v == "", strings.HasPrefix(mod, "-") && !ok:
-				return strings.TrimLeft(mod, ":-")
-			case strings.HasPrefix(mod, ":+") && v != "", strings.HasPrefix(mod, "+") && ok:
-				return strings.TrimLeft(mod, ":+")
-			case strings.Contains(mod, "+"):
-				return ""
-			}
-			if !ok {
-				return m
-			}
-			return v
-		})
-	}
-	stages := map[string]bool{}
-	var out []string
-	add := func(img string) {
-		img = expand(img)
-		l := strings.ToLower(img)
-		if img == "" || strings.Contains(img, "$") || l == "scratch" || stages[l] || containsString(out, img) {
-			return
-		}
-		out = append(out, img)
-	}
-	seenFrom := false
-	for _, line := range logicalLines(dockerfile) {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		switch strings.ToUpper(f[0]) {
-		case "ARG":
-			if seenFrom {
-				continue
-			}
-			for _, a := range f[1:] {
-				k, v, hasDefault := strings.Cut(a, "=")
-				if bv, ok := buildArgs[k]; ok {
-					args[k] = bv
-				} else if hasDefault {
-					args[k] = strings.Trim(v, `"'`)
-				}
-			}
-		case "FROM":
-			seenFrom = true
-			rest := f[1:]
-			for len(rest) > 0 && strings.HasPrefix(rest[0], "--") {
-				rest = rest[1:]
-			}
-			if len(rest) == 0 {
-				continue
-			}
-			add(rest[0])
-			if len(rest) >= 3 && strings.EqualFold(rest[1], "as") {
-				stages[strings.ToLower(rest[2])] = true
-			}
-		case "COPY":
-			for _, a := range f[1:] {
-				if v, ok := strings.CutPrefix(a, "--from="); ok {
-					if _, err := fmt.Sscanf(v, "%d", new(int)); err != nil {
-						add(v)
-					}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// logicalLines joins a Dockerfile's continuation lines and drops
-// comments and blank lines.
-func logicalLines(b []byte) []string {
-	var out []string
-	var cur strings.Builder
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		t := strings.TrimSpace(line)
-		if cur.Len() == 0 && (t == "" || strings.HasPrefix(t, "#")) {
-			continue
-		}
-		if strings.HasSuffix(line, "\\") {
-			cur.WriteString(strings.TrimSuffix(line, "\\"))
-			cur.WriteByte(' ')
-			continue
-		}
-		cur.WriteString(line)
-		out = append(out, cur.String())
-		cur.Reset()
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
 }

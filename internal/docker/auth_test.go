@@ -10,29 +10,6 @@ import (
 	"testing"
 )
 
-func TestBaseImages(t *testing.T) {
-	df := `# syntax is ignored
-ARG REG=127.0.0.1:5000
-ARG TAG
-ARG UNSET
-FROM --platform=linux/amd64 ${REG}/team/base:${TAG:-bookworm} AS build
-RUN make
-FROM build AS test
-FROM debian:bookworm
-COPY --from=build /out /out
-COPY --from=0 /x /x
-COPY --from=ghcr.io/org/tools:1 /bin/t /bin/t
-FROM \
-  scratch
-FROM $UNSET/image
-`
-	got := baseImages([]byte(df), map[string]string{"TAG": "v2"})
-	want := "127.0.0.1:5000/team/base:v2|debian:bookworm|ghcr.io/org/tools:1"
-	if strings.Join(got, "|") != want {
-		t.Fatalf("got %q\nwant %q", strings.Join(got, "|"), want)
-	}
-}
-
 func TestRegistryOf(t *testing.T) {
 	for in, want := range map[string]string{
 		"debian:bookworm":                   "docker.io",

@@ -198,26 +198,9 @@ func (c *Client) Pull(ctx context.Context, ref string, out func(string)) error {
 		return explainAuth(fmt.Errorf("pulling %s: %w", ref, wrap(err)), hosts, sent, lookup)
 	}
 	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var msg jsonmessage.JSONMessage
-		if err := dec.Decode(&msg); err != nil {
-			if err == io.EOF {
-				return ctx.Err()
-			}
-			return fmt.Errorf("pulling %s: %w", ref, err)
-		}
-		if msg.Error != nil {
-			return explainAuth(fmt.Errorf("pulling %s: %s", ref, msg.Error.Message), hosts, sent, lookup)
-		}
-		if msg.Status != "" && msg.Progress == nil {
-			line := msg.Status
-			if msg.ID != "" {
-				line = msg.ID + ": " + line
-			}
-			out(line)
-		}
-	}
+	return followProgress(ctx, rc, "pulling "+ref, out, func(err error) error {
+		return explainAuth(err, hosts, sent, lookup)
+	})
 }
 
 // Tag gives the image src the additional name dst.
@@ -254,6 +237,16 @@ func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
 		return explainAuth(fmt.Errorf("pushing %s: %w", ref, wrap(err)), hosts, sent, lookup)
 	}
 	defer rc.Close()
+	return followProgress(ctx, rc, "pushing "+ref, out, func(err error) error {
+		return explainAuth(err, hosts, sent, lookup)
+	})
+}
+
+// followProgress reads the engine's JSON progress stream of a pull or a
+// push until it ends, passing status lines (not the byte counters) to
+// out. A failure the engine reports in the stream goes through explain,
+// which adds what the user can do about credentials.
+func followProgress(ctx context.Context, rc io.Reader, what string, out func(string), explain func(error) error) error {
 	dec := json.NewDecoder(rc)
 	for {
 		var msg jsonmessage.JSONMessage
@@ -261,10 +254,10 @@ func (c *Client) Push(ctx context.Context, ref string, out func(string)) error {
 			if err == io.EOF {
 				return ctx.Err()
 			}
-			return fmt.Errorf("pushing %s: %w", ref, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if msg.Error != nil {
-			return explainAuth(fmt.Errorf("pushing %s: %s", ref, msg.Error.Message), hosts, sent, lookup)
+			return explain(fmt.Errorf("%s: %s", what, msg.Error.Message))
 		}
 		if msg.Status != "" && msg.Progress == nil {
 			line := msg.Status

@@ -8,7 +8,6 @@ package imagekey
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,11 +16,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 )
@@ -215,76 +211,4 @@ func hashEntry(h io.Writer, p, rel string, d fs.DirEntry) error {
 		fmt.Fprintf(h, "o %q %s\n", rel, mode.Type())
 	}
 	return nil
-}
-
-// BaseImages returns the images a Dockerfile starts from, in order: every
-// FROM that names an image rather than an earlier stage or scratch, with
-// build args (and the defaults of ARGs before the first FROM) expanded.
-func BaseImages(dockerfile []byte, args map[string]string) ([]string, error) {
-	res, err := parser.Parse(bytes.NewReader(dockerfile))
-	if err != nil {
-		return nil, fmt.Errorf("reading the Dockerfile: %w", err)
-	}
-	lex := shell.NewLex(res.EscapeToken)
-	global := envMap{}
-	stages := map[string]bool{}
-	var out []string
-	seenFrom := false
-	for _, n := range res.AST.Children {
-		switch strings.ToLower(n.Value) {
-		case "arg":
-			if seenFrom {
-				continue
-			}
-			for a := n.Next; a != nil; a = a.Next {
-				name, def, hasDef := strings.Cut(a.Value, "=")
-				if v, ok := args[name]; ok {
-					global[name] = v
-				} else if hasDef {
-					v, _, err := lex.ProcessWord(def, global)
-					if err != nil {
-						return nil, fmt.Errorf("line %d of the Dockerfile: %w", n.StartLine, err)
-					}
-					global[name] = v
-				}
-			}
-		case "from":
-			seenFrom = true
-			if n.Next == nil {
-				return nil, fmt.Errorf("line %d of the Dockerfile: FROM names no image", n.StartLine)
-			}
-			img, _, err := lex.ProcessWord(n.Next.Value, global)
-			if err != nil {
-				return nil, fmt.Errorf("line %d of the Dockerfile: %w", n.StartLine, err)
-			}
-			if img == "" {
-				return nil, fmt.Errorf("line %d of the Dockerfile: FROM %s expands to nothing: give the build arg a value", n.StartLine, n.Next.Value)
-			}
-			if !stages[strings.ToLower(img)] && !strings.EqualFold(img, "scratch") {
-				out = append(out, img)
-			}
-			// The stage's name is known to the FROMs after this one.
-			if as := n.Next.Next; as != nil && strings.EqualFold(as.Value, "as") && as.Next != nil {
-				stages[strings.ToLower(as.Next.Value)] = true
-			}
-		}
-	}
-	if !seenFrom {
-		return nil, fmt.Errorf("the Dockerfile has no FROM instruction")
-	}
-	return out, nil
-}
-
-// envMap is a shell.EnvGetter over a map.
-type envMap map[string]string
-
-func (e envMap) Get(k string) (string, bool) { v, ok := e[k]; return v, ok }
-
-func (e envMap) Keys() []string {
-	keys := make([]string, 0, len(e))
-	for k := range e {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,7 +3,6 @@ package imagekey
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 )
@@ -90,36 +89,6 @@ func TestContextDigestIgnoresTimesButNotModes(t *testing.T) {
 	os.Symlink("other.sh", filepath.Join(dir, "link"))
 	if digest(t, dir) == withLink {
 		t.Error("a symlink's new target did not change the digest")
-	}
-}
-
-func TestBaseImages(t *testing.T) {
-	tests := []struct {
-		name       string
-		dockerfile string
-		args       map[string]string
-		want       []string
-		wantErr    bool
-	}{
-		{"one", "FROM debian:12\nRUN true\n", nil, []string{"debian:12"}, false},
-		{"stages", "FROM golang:1 AS build\nFROM build AS test\nFROM scratch\nCOPY --from=build /x /x\nFROM Debian:12\n", nil, []string{"golang:1", "Debian:12"}, false},
-		{"arg default", "ARG BASE=debian\nARG TAG=12\nFROM ${BASE}:$TAG\n", nil, []string{"debian:12"}, false},
-		{"arg given", "ARG BASE=debian\nFROM $BASE\n", map[string]string{"BASE": "alpine:3"}, []string{"alpine:3"}, false},
-		{"platform flag and continuation", "FROM --platform=linux/amd64 \\\n  debian:12 AS a\n", nil, []string{"debian:12"}, false},
-		{"arg after from does not count", "FROM debian:12\nARG BASE=x\nFROM ${BASE:-ubuntu}\n", nil, []string{"debian:12", "ubuntu"}, false},
-		{"no from", "RUN true\n", nil, nil, true},
-		{"empty expansion", "ARG BASE\nFROM $BASE\n", nil, nil, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := BaseImages([]byte(tc.dockerfile), tc.args)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("BaseImages = %q, want %q", got, tc.want)
-			}
-		})
 	}
 }
 

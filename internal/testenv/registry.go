@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,13 @@ type Registry struct {
 	Addr string
 	// User and Password are set when the registry wants them.
 	User, Password string
+
+	stop func()
 }
+
+// Stop stops the registry before the test ends (to see how a client
+// copes with a registry that went away). Stopping twice is harmless.
+func (r *Registry) Stop() { r.stop() }
 
 // StartRegistry starts a registry for the test and stops it when the test
 // ends; with auth it accepts only User and Password (htpasswd). Without
@@ -73,11 +80,15 @@ func StartRegistry(t testing.TB, auth bool) *Registry {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting docker-registry: %v", err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		log.Close()
-	})
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			log.Close()
+		})
+	}
+	t.Cleanup(r.stop)
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		resp, err := http.Get("http://" + r.Addr + "/v2/")
 		if err == nil {

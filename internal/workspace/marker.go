@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // Phases of a workspace that Docker cannot know: set while Pitlane works on
@@ -160,25 +161,17 @@ func (m *Manager) flock(key string, wait bool) (func(), error) {
 	if err := m.mkdirPrivate(filepath.Dir(p)); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	how := syscall.LOCK_EX
-	if !wait {
-		how |= syscall.LOCK_NB
-	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, errLocked
+	fl := flock.New(p)
+	if wait {
+		if err := fl.Lock(); err != nil {
+			return nil, err
 		}
+	} else if ok, err := fl.TryLock(); err != nil {
 		return nil, err
+	} else if !ok {
+		return nil, errLocked
 	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return func() { fl.Unlock() }, nil
 }
 
 var errLocked = errors.New("locked")

@@ -7,17 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -27,70 +24,6 @@ import (
 	"github.com/pitlane/pitlane/internal/testenv"
 	"github.com/pitlane/pitlane/internal/workspace"
 )
-
-// localRegistry runs Debian's docker-registry (the distribution
-// project's registry) on a free loopback port with its storage in a
-// temporary folder. It returns the registry's host:port and a function
-// that stops it (also called when the test ends).
-func localRegistry(t *testing.T) (string, func()) {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		if os.Getenv("PITLANE_REQUIRE_DOCKER") == "1" {
-			t.Fatal("PITLANE_REQUIRE_DOCKER=1 but docker-registry is not installed (apt-get install docker-registry)")
-		}
-		t.Skip("docker-registry is not installed (apt-get install docker-registry)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "storage"), host)
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	stop := func() {
-		select {
-		case <-done:
-		default:
-			cmd.Process.Kill()
-			<-done
-		}
-	}
-	t.Cleanup(stop)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://" + host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("docker-registry exited:\n%s", logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry did not answer on %s: %v\n%s", host, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return host, stop
-}
 
 // pushFeature publishes a feature made of files as repo:tag, the way
 // features are published: an OCI manifest with one tar layer of the
@@ -146,7 +79,8 @@ var registryFeature = map[string]string{
 // registry, installed like a local one, and reused from the cache when
 // the registry is gone.
 func TestFeatureFromRegistry(t *testing.T) {
-	host, stopRegistry := localRegistry(t)
+	reg := testenv.StartRegistry(t, false)
+	host, stopRegistry := reg.Addr, reg.Stop
 	m, _ := newManager(t)
 	ctx := context.Background()
 	pushFeature(t, host, "features/hello", "1", registryFeature)
@@ -195,7 +129,7 @@ func TestFeatureFromRegistry(t *testing.T) {
 // the credentials in the Docker configuration, and forwards requests that
 // carry it.
 func TestFeatureFromRegistryWithToken(t *testing.T) {
-	host, _ := localRegistry(t)
+	host := testenv.StartRegistry(t, false).Addr
 	md := pushFeature(t, host, "private/hello", "1", registryFeature)
 	backend, _ := url.Parse("http://" + host)
 	proxy := httputil.NewSingleHostReverseProxy(backend)

@@ -17,6 +17,7 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
+	"github.com/pitlane/pitlane/internal/dockerfile"
 	"github.com/pitlane/pitlane/internal/imagekey"
 	"github.com/pitlane/pitlane/internal/runtime"
 	"github.com/pitlane/pitlane/internal/source"
@@ -190,7 +191,7 @@ func (m *Manager) imageKey(ctx context.Context, r *resolved, p Progress) (string
 		if in.Context, err = imagekey.ContextDigest(b.Context); err != nil {
 			return "", err
 		}
-		if bases, err = imagekey.BaseImages(data, m.buildSpec("", r, "").Args); err != nil {
+		if bases, err = dockerfile.BaseImages(data, m.buildSpec("", r, "").Args); err != nil {
 			return "", err
 		}
 	} else if r.cfg.Image != "" {

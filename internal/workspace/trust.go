@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/pitlane/pitlane/internal/devcontainer"
 	"github.com/pitlane/pitlane/internal/source"
@@ -287,14 +288,11 @@ func (t *TrustRecord) update(f func(*trustFile)) error {
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return err
 	}
-	lf, err := os.OpenFile(filepath.Join(t.dir, ".trust.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
+	lf := flock.New(filepath.Join(t.dir, ".trust.lock"))
+	if err := lf.Lock(); err != nil {
 		return err
 	}
-	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
+	defer lf.Unlock()
 	tf := t.read()
 	f(&tf)
 	b, err := json.MarshalIndent(tf, "", "  ")
