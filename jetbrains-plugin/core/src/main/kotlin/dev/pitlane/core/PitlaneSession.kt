@@ -54,6 +54,8 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
     private val statusListeners = CopyOnWriteArrayList<(SessionStatus) -> Unit>()
     // The create, start or rebuild this session runs for a workspace, for its "cancel" action.
     private val running = ConcurrentHashMap<String, CompletableFuture<*>>()
+    // Creates without a name: the bridge derives it, so they are found by elimination.
+    private val unnamed = ConcurrentHashMap.newKeySet<CompletableFuture<*>>()
 
     @Volatile
     var status: SessionStatus = SessionStatus.Stopped
@@ -125,7 +127,13 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
 
     fun create(params: CreateParams, progress: ProgressListener? = null): CompletableFuture<CreateResult> =
         withClient { it.create(params, progress) }.also { f ->
-            params.name?.let { track(it, f) }
+            val name = params.name
+            if (name != null) {
+                track(name, f)
+            } else {
+                unnamed += f
+                f.whenComplete { _, _ -> unnamed -= f }
+            }
             f.thenAccept { model.put(it.workspace) }
         }
 
@@ -153,9 +161,14 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
 
     /**
      * Cancels the create, start or rebuild of [name] that this session runs
-     * (the workspace's "cancel" action); false when there is none.
+     * (the workspace's "cancel" action); false when there is none. A create
+     * sent without a name is found when it is the only such create running.
      */
-    fun cancel(name: String): Boolean = running[name]?.cancel(true) ?: false
+    fun cancel(name: String): Boolean {
+        running[name]?.let { return it.cancel(true) }
+        val only = unnamed.toList().singleOrNull() ?: return false
+        return only.cancel(true)
+    }
 
     private fun track(name: String, f: CompletableFuture<*>) {
         running[name] = f

@@ -122,6 +122,34 @@ class SessionV2Test {
         }
     }
 
+    @Test
+    fun `the cancel action stops a create this session runs, also one without a name`() {
+        val bin = TestEnv.binaryOrSkip()
+        TestEnv("jbcan").use { t ->
+            val name = "jbcan-${t.run}"
+            // Unnamed, the workspace takes the folder's name. The bridge lists a workspace once its
+            // container exists, so the create is slow in a hook rather than in the image build.
+            val slow = Files.createDirectories(t.dir.resolve("$name/.devcontainer")).parent
+            Files.writeString(slow.resolve(".devcontainer/devcontainer.json"), """{"image": "pitlane/base:bookworm", "postCreateCommand": "sleep 120"}""")
+            session(bin, t).use { s ->
+                TestEnv.engineOrSkip(s.client().get(30, TimeUnit.SECONDS))
+                assertFalse(s.cancel(name), "nothing runs yet")
+                val create = s.create(CreateParams(source = slow.toString()))
+                var ws: Workspace? = null
+                until("the creating workspace offers cancel", 120) {
+                    ws = s.refresh().get(30, TimeUnit.SECONDS).firstOrNull { it.name == name }
+                    ws?.allows(Actions.CANCEL) == true
+                }
+                // The menu offers what the bridge lists: no delete while creating.
+                assertEquals(listOf("logs", "cancel"), ws!!.actions)
+                assertEquals(listOf("Show Log", "Cancel"), WorkspaceMenu.items(ws!!).map { it.label })
+                assertTrue(s.cancel(name))
+                assertThrows(java.util.concurrent.CancellationException::class.java) { create.get(60, TimeUnit.SECONDS) }
+                until("the cancelled create cleaned up", 120) { s.refresh().get(30, TimeUnit.SECONDS).none { it.name == name } }
+            }
+        }
+    }
+
     private fun git(dir: Path, vararg args: String) {
         val p = ProcessBuilder(listOf("git") + args).directory(dir.toFile()).redirectErrorStream(true).start()
         val out = p.inputStream.bufferedReader().readText()
