@@ -96,7 +96,7 @@ object Consent {
             // Cancel is the default: only an explicit click goes on.
             val choice = Messages.showDialog(project, text, title, arrayOf(yes, ConsentText.CANCEL), 1, Messages.getWarningIcon())
             answer.complete(choice == 0)
-        }, ModalityState.any())
+        }, ModalityState.nonModal())
         return answer
     }
 }
