@@ -34,7 +34,7 @@ demo-clean: ## delete the demo workspace
 test: setup build test-go conformance test-jetbrains test-vscode ## set up, then run every test (Go, spec conformance, JetBrains core, VS Code extension and e2e)
 
 test-go: lint ## go vet, gofmt, staticcheck and all Go tests (real Docker engine)
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 test-jetbrains: build ## the JetBrains plugin's core, against the real bridge
 	mvn -B -ntp -f jetbrains-plugin/core/pom.xml verify

@@ -1,5 +1,5 @@
 // Builds the extension bundle (dist/extension.js) and, with --tests, the
-// client tests (out/test/*.test.js). --production minifies; --watch rebuilds
+// tests (out/test/*.test.js; `vscode` is test/fake-vscode.ts there). --production minifies; --watch rebuilds
 // on change.
 import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
@@ -33,6 +33,8 @@ if (tests) {
       .filter((f) => f.endsWith('.test.ts'))
       .map((f) => `test/${f}`),
     outdir: 'out/test',
+    // Unit tests of the VS Code glue run in Node against a recording stand-in.
+    alias: { vscode: './test/fake-vscode.ts' },
   });
   builds.push({
     ...common,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the end-to-end test: packages the extension, makes sure code-server,
 # Chromium and the pitlane binary are there, then drives VS Code (code-server)
-# through the Create / Stop flow and the Settings UI. Screenshots and logs go
+# through every workspace action, ports, live logs and the Settings UI. Screenshots and logs go
 # to vscode-ext/e2e-artifacts/. Needs a Docker engine (skips without one
 # unless PITLANE_REQUIRE_DOCKER=1).
 set -euo pipefail

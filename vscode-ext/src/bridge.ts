@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { Disposable, Emitter, Event, Message, MessageWriter } from 'vscode-jsonrpc';
 import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { PitlaneClient } from './client';
-import { ClientInfo, DidChangeParams, InitializeResult, MessageParams } from './protocol';
+import { ClientInfo, DidChangeParams, InitializeResult, LogAppendedParams, MessageParams, PortsChangedParams } from './protocol';
 
 export interface Log {
   info(message: string): void;
@@ -63,6 +63,8 @@ export class Bridge implements Disposable {
   private readonly readyEmitter = new Emitter<{ client: PitlaneClient; info: InitializeResult }>();
   private readonly changeEmitter = new Emitter<DidChangeParams>();
   private readonly messageEmitter = new Emitter<MessageParams & { show: boolean }>();
+  private readonly portsEmitter = new Emitter<PortsChangedParams>();
+  private readonly logEmitter = new Emitter<LogAppendedParams>();
 
   readonly onDidChangeState: Event<StateChange> = this.stateEmitter.event;
   /** Fires after every successful initialize, the first and after each restart. */
@@ -70,6 +72,10 @@ export class Bridge implements Disposable {
   /** workspace/didChange pushes, from whichever bridge process is current. */
   readonly onDidChange: Event<DidChangeParams> = this.changeEmitter.event;
   readonly onMessage: Event<MessageParams & { show: boolean }> = this.messageEmitter.event;
+  /** workspace/portsChanged pushes, from whichever bridge process is current. */
+  readonly onPortsChanged: Event<PortsChangedParams> = this.portsEmitter.event;
+  /** workspace/logAppended pushes, from whichever bridge process is current. */
+  readonly onLogAppended: Event<LogAppendedParams> = this.logEmitter.event;
 
   constructor(private readonly opts: BridgeOptions) {}
 
@@ -129,6 +135,8 @@ export class Bridge implements Disposable {
     this.readyEmitter.dispose();
     this.changeEmitter.dispose();
     this.messageEmitter.dispose();
+    this.portsEmitter.dispose();
+    this.logEmitter.dispose();
   }
 
   private async stopProcess(): Promise<void> {
@@ -208,6 +216,8 @@ export class Bridge implements Disposable {
         const client = new PitlaneClient(connection);
         client.onDidChange((p) => this.changeEmitter.fire(p));
         client.onMessage((m) => this.messageEmitter.fire(m));
+        client.onPortsChanged((p) => this.portsEmitter.fire(p));
+        client.onLogAppended((p) => this.logEmitter.fire(p));
         connection.listen();
         client.initialize(this.opts.clientInfo).then(
           (info) => {

@@ -19,13 +19,21 @@ import {
   CreateResult,
   DidChangeParams,
   ErrorCode,
+  ErrorData,
+  ForwardPortResult,
   InitializeResult,
   ListResult,
+  LogAppendedParams,
   LogsResult,
   MessageParams,
   Method,
   OpenResult,
+  Port,
+  PortsChangedParams,
+  PortsResult,
   ProgressValue,
+  Provider,
+  ProvidersResult,
   SetConsentResult,
   Workspace,
   WorkspaceResult,
@@ -38,6 +46,8 @@ export interface ProgressOptions {
   onProgress?: (value: ProgressValue) => void;
   /** Cancelling it sends `$/cancelRequest`; the request then fails with code -32800. */
   token?: CancellationToken;
+  /** The user accepted what the configuration asks of this machine (after error 1010). */
+  trust?: boolean;
 }
 
 const progressType = new ProgressType<ProgressValue>();
@@ -47,6 +57,8 @@ let nextToken = 1;
 export class PitlaneClient implements Disposable {
   private readonly didChange = new Emitter<DidChangeParams>();
   private readonly message = new Emitter<MessageParams & { show: boolean }>();
+  private readonly portsChanged = new Emitter<PortsChangedParams>();
+  private readonly logAppended = new Emitter<LogAppendedParams>();
   private readonly subscriptions: Disposable[] = [];
   private readonly tokenPrefix = `p${process.pid}-`;
 
@@ -54,12 +66,22 @@ export class PitlaneClient implements Disposable {
   readonly onDidChange: Event<DidChangeParams> = this.didChange.event;
   /** Fires for `window/logMessage` (show false) and `window/showMessage` (show true). */
   readonly onMessage: Event<MessageParams & { show: boolean }> = this.message.event;
+  /** Fires for every `workspace/portsChanged`. */
+  readonly onPortsChanged: Event<PortsChangedParams> = this.portsChanged.event;
+  /** Fires for every `workspace/logAppended` of a log this client follows. */
+  readonly onLogAppended: Event<LogAppendedParams> = this.logAppended.event;
 
   constructor(readonly connection: MessageConnection) {
     this.subscriptions.push(
       connection.onNotification(Method.didChange, (p: DidChangeParams) => this.didChange.fire(p)),
       connection.onNotification(Method.logMessage, (p: MessageParams) => this.message.fire({ ...p, show: false })),
       connection.onNotification(Method.showMessage, (p: MessageParams) => this.message.fire({ ...p, show: true })),
+      connection.onNotification(Method.portsChanged, (p: PortsChangedParams) =>
+        this.portsChanged.fire({ ...p, ports: p.ports ?? [] }),
+      ),
+      connection.onNotification(Method.logAppended, (p: LogAppendedParams) =>
+        this.logAppended.fire({ ...p, lines: p.lines ?? [] }),
+      ),
       // A closed stream answers nothing more: fail what is still waiting.
       connection.onClose(() => connection.dispose()),
     );
@@ -75,16 +97,16 @@ export class PitlaneClient implements Disposable {
   }
 
   create(params: Omit<CreateParams, 'workDoneToken'>, opts: ProgressOptions = {}): Promise<CreateResult> {
-    return this.withProgress(Method.create, params, opts);
+    return this.withProgress(Method.create, opts.trust ? { ...params, trust: true } : params, opts);
   }
 
   async start(name: string, opts: ProgressOptions = {}): Promise<Workspace> {
-    const r: WorkspaceResult = await this.withProgress(Method.start, { name }, opts);
+    const r: WorkspaceResult = await this.withProgress(Method.start, opts.trust ? { name, trust: true } : { name }, opts);
     return r.workspace;
   }
 
   async rebuild(name: string, opts: ProgressOptions = {}): Promise<Workspace> {
-    const r: WorkspaceResult = await this.withProgress(Method.rebuild, { name }, opts);
+    const r: WorkspaceResult = await this.withProgress(Method.rebuild, opts.trust ? { name, trust: true } : { name }, opts);
     return r.workspace;
   }
 
@@ -93,8 +115,9 @@ export class PitlaneClient implements Disposable {
     return r.workspace;
   }
 
-  async delete(name: string): Promise<void> {
-    await this.connection.sendRequest(Method.delete, { name });
+  /** Deletes a workspace; discardChanges also deletes a clone holding unsaved work (error 1011 without it). */
+  async delete(name: string, discardChanges = false): Promise<void> {
+    await this.connection.sendRequest(Method.delete, discardChanges ? { name, discardChanges: true } : { name });
   }
 
   open(name: string, ide?: string): Promise<OpenResult> {
@@ -103,6 +126,48 @@ export class PitlaneClient implements Disposable {
 
   logs(name: string, tail?: number): Promise<LogsResult> {
     return this.connection.sendRequest(Method.logs, tail ? { name, tail } : { name });
+  }
+
+  /**
+   * Returns the log's last lines and keeps sending new ones to onLogAppended
+   * with the returned followId, until unfollowLogs.
+   */
+  followLogs(name: string, tail?: number): Promise<LogsResult> {
+    return this.connection.sendRequest(Method.logs, tail ? { name, tail, follow: true } : { name, follow: true });
+  }
+
+  async unfollowLogs(followId: string): Promise<void> {
+    await this.connection.sendRequest(Method.unfollowLogs, { followId });
+  }
+
+  async ports(name: string, token?: CancellationToken): Promise<Port[]> {
+    const r: PortsResult = await this.connection.sendRequest(Method.ports, { name }, token ?? CancellationToken.None);
+    return r.ports ?? [];
+  }
+
+  /** Forwards a workspace port to 127.0.0.1:localPort (0: the same number if free, else any). */
+  forwardPort(name: string, port: number, localPort = 0): Promise<ForwardPortResult> {
+    return this.connection.sendRequest(Method.forwardPort, { name, port, localPort });
+  }
+
+  async stopForwarding(name: string, port: number): Promise<void> {
+    await this.connection.sendRequest(Method.stopForwarding, { name, port });
+  }
+
+  /**
+   * The providers workspaces can be created on. A bridge that has no
+   * providers (method not found) answers an empty list.
+   */
+  async providers(): Promise<Provider[]> {
+    try {
+      const r: ProvidersResult = await this.connection.sendRequest(Method.providers, {});
+      return r.providers ?? [];
+    } catch (err) {
+      if (errorCode(err) === ErrorCode.methodNotFound) {
+        return [];
+      }
+      throw err;
+    }
   }
 
   async configs(source: string, token?: CancellationToken): Promise<string[]> {
@@ -131,6 +196,8 @@ export class PitlaneClient implements Disposable {
     }
     this.didChange.dispose();
     this.message.dispose();
+    this.portsChanged.dispose();
+    this.logAppended.dispose();
     this.connection.dispose();
   }
 
@@ -157,6 +224,14 @@ export function isCancelled(err: unknown): boolean {
 /** errorCode returns the JSON-RPC error code of err, or undefined. */
 export function errorCode(err: unknown): number | undefined {
   return err instanceof ResponseError ? err.code : undefined;
+}
+
+/** errorData returns the data of a Pitlane error (code 1000 and up), or undefined. */
+export function errorData(err: unknown): ErrorData | undefined {
+  if (err instanceof ResponseError && err.code >= 1000 && err.data && typeof err.data === 'object') {
+    return err.data as ErrorData;
+  }
+  return undefined;
 }
 
 /** errorMessage returns a sentence for the user. */

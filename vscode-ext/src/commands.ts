@@ -2,29 +2,41 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { actionItems, allows, describePort } from './actions';
 import { Bridge } from './bridge';
-import { ResponseError, errorMessage, isCancelled } from './client';
-import { describePrebuilt, detectNotice } from './present';
-import { CreateParams, ErrorData, OpenResult, ProgressValue, Workspace } from './protocol';
-import { WorkspaceNode, WorkspaceTree } from './tree';
+import { CancellationTokenSource, ResponseError, errorCode, errorData, errorMessage, isCancelled } from './client';
+import { ThisWorkspace } from './here';
+import { LogViews } from './logs';
+import { describePrebuilt, detectNotice, repoName, trustDialog, unsavedDialog } from './present';
+import { Action, CreateParams, ErrorCode, ErrorData, OpenResult, Port, ProgressValue, Workspace } from './protocol';
+import { chooseRemoteSSH } from './remote';
+import { PortNode, WorkspaceNode, WorkspaceTree } from './tree';
 
 const recentKey = 'pitlane.recentSources';
-const remoteSSHExtensions = ['ms-vscode-remote.remote-ssh', 'jeanp413.open-remote-ssh'];
 
-type Target = WorkspaceNode | Workspace | string | undefined;
+type Target = WorkspaceNode | PortNode | Workspace | string | undefined;
+
+/** Returned by trusting() when the user did not trust the configuration. */
+const declined = Symbol('declined');
 
 export class Commands {
   private readonly build: vscode.OutputChannel;
   private readonly status: vscode.StatusBarItem;
   /** What detection said about the source last picked, shown in the log when it is created. */
   private detected?: { source: string; lines: string[] };
+  /** Requests this window can cancel, by workspace name ('' for a create whose name the bridge picks). */
+  private readonly inflight = new Map<string, CancellationTokenSource>();
+  private readonly logs: LogViews;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly bridge: Bridge,
     private readonly tree: WorkspaceTree,
     private readonly log: vscode.LogOutputChannel,
+    private readonly here: ThisWorkspace,
   ) {
+    this.logs = new LogViews(bridge, log);
+    context.subscriptions.push(this.logs);
     this.build = vscode.window.createOutputChannel('Pitlane Build');
     this.status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
     this.status.command = 'pitlane.showBuildOutput';
@@ -47,6 +59,16 @@ export class Commands {
     reg('pitlane.rebuild', (t: Target) => this.rebuild(t));
     reg('pitlane.delete', (t: Target) => this.delete(t));
     reg('pitlane.showLog', (t: Target) => this.showLog(t));
+    reg('pitlane.cancel', (t: Target) => this.cancel(t));
+    reg('pitlane.forwardPort', (t: Target) => this.forwardPort(t));
+    reg('pitlane.openPortInBrowser', (t: PortNode) => this.openPortInBrowser(t));
+    reg('pitlane.stopForwarding', (t: PortNode) => this.stopForwarding(t));
+    reg('pitlane.goToWorkspace', () => this.goToWorkspace());
+    reg('pitlane.thisWorkspaceActions', () => this.thisWorkspaceActions());
+    reg('pitlane.rebuildThisWorkspace', () => this.here.name && this.rebuild(this.here.name));
+    reg('pitlane.showThisWorkspaceLogs', () => this.here.name && this.showLog(this.here.name));
+    reg('pitlane.forwardThisWorkspacePort', () => this.here.name && this.forwardPort(this.here.name));
+    reg('pitlane.stopThisWorkspace', () => this.here.name && this.stop(this.here.name));
     reg('pitlane.showOutput', () => this.log.show());
     reg('pitlane.showBuildOutput', () => this.build.show(true));
     reg('pitlane.openPathSetting', () => vscode.commands.executeCommand('workbench.action.openSettings', 'pitlane.path'));
@@ -151,8 +173,54 @@ export class Commands {
       // The create itself reports a bad source with a better message.
       this.log.warn(`listing the configurations of ${source} failed: ${errorMessage(err)}`);
     }
+    const provider = await this.askProvider();
+    if (provider === null) {
+      return undefined;
+    }
     // No "ide" here: creating is not opening, and the workspace should not read "used" yet.
-    return { source, branch, configPath };
+    return { source, branch, configPath, ...(provider ? { provider } : {}) };
+  }
+
+  /**
+   * Asks where to create when the bridge has more than one provider.
+   * Undefined: the default (one provider, or a bridge without providers);
+   * null: the user cancelled.
+   */
+  private async askProvider(): Promise<string | undefined | null> {
+    let providers;
+    try {
+      providers = await (await this.bridge.get()).providers();
+    } catch (err) {
+      this.log.warn(`listing the providers failed: ${errorMessage(err)}`);
+      return undefined;
+    }
+    if (providers.length <= 1) {
+      return undefined;
+    }
+    const items = providers.map((p) => ({
+      label: p.name,
+      description: [p.kind, p.default ? 'default' : ''].filter(Boolean).join(' \u00b7 '),
+      detail: p.description,
+      provider: p,
+    }));
+    const qp = vscode.window.createQuickPick<(typeof items)[number]>();
+    qp.title = 'Pitlane: Create Workspace';
+    qp.placeholder = 'Where should the workspace run?';
+    qp.items = items;
+    const def = items.find((i) => i.provider.default);
+    if (def) {
+      qp.activeItems = [def];
+    }
+    const picked = await new Promise<(typeof items)[number] | undefined>((resolve) => {
+      qp.onDidAccept(() => resolve(qp.selectedItems[0] ?? qp.activeItems[0]));
+      qp.onDidHide(() => resolve(undefined));
+      qp.show();
+    });
+    qp.dispose();
+    if (!picked) {
+      return null;
+    }
+    return picked.provider.default ? undefined : picked.provider.name;
   }
 
   private async runCreate(params: Omit<CreateParams, 'workDoneToken'>): Promise<void> {
@@ -171,12 +239,17 @@ export class Commands {
     this.status.show();
     let result;
     try {
-      result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Pitlane', cancellable: true },
-        async (progress, token) => {
-          const client = await this.bridge.get();
-          return client.create(params, { token, onProgress: this.progressSink(progress) });
-        },
+      result = await this.trusting(params.source, (trust) =>
+        this.cancellable(params.name ?? '', (token) =>
+          vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: 'Pitlane', cancellable: true },
+            async (progress, ptoken) => {
+              ptoken.onCancellationRequested(() => token.cancel());
+              const client = await this.bridge.get();
+              return client.create(params, { token: token.token, trust, onProgress: this.progressSink(progress) });
+            },
+          ),
+        ),
       );
     } catch (err) {
       this.status.hide();
@@ -201,6 +274,10 @@ export class Commands {
       return;
     }
     this.status.hide();
+    if (result === declined) {
+      this.build.appendLine('Not created: the configuration was not trusted.');
+      return;
+    }
     const ws = result.workspace;
     this.tree.upsert(ws);
     this.build.appendLine(`Workspace ${ws.name} is ${ws.state}.`);
@@ -250,7 +327,7 @@ export class Commands {
   // ---- Actions on one workspace ----------------------------------------
 
   private async open(t: Target, newWindow: boolean): Promise<void> {
-    const name = await this.resolve(t, 'Open which workspace?');
+    const name = await this.resolve(t, 'Open which workspace?', 'open');
     if (!name) {
       return;
     }
@@ -271,38 +348,65 @@ export class Commands {
       void vscode.window.showErrorMessage(`Pitlane: the bridge gave no address to open ${name}.`);
       return;
     }
-    if (!remoteSSHExtensions.some((id) => vscode.extensions.getExtension(id))) {
-      const action = await vscode.window.showWarningMessage(
-        `Pitlane: opening ${name} needs the Remote - SSH extension, which is not installed. Pitlane workspaces are reached over SSH (host ${open.sshHost}).`,
-        'Install Remote - SSH',
-      );
+    const editor = { appName: vscode.env.appName, uriScheme: vscode.env.uriScheme };
+    const choice = chooseRemoteSSH(editor, (id) => vscode.extensions.getExtension(id) !== undefined);
+    if (choice.kind === 'none') {
+      this.log.warn(`cannot open ${name}: ${choice.message}`);
+      const action = await vscode.window.showErrorMessage(`Pitlane: ${choice.message}`, 'Copy SSH Command');
       if (action) {
-        await vscode.commands.executeCommand('workbench.extensions.installExtension', remoteSSHExtensions[0]);
+        await vscode.env.clipboard.writeText(`ssh ${open.sshHost}`);
       }
       return;
     }
-    await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.parse(open.uri), { forceNewWindow: newWindow });
+    if (choice.kind === 'install') {
+      const install = `Install ${choice.extension.title}`;
+      const action = await vscode.window.showWarningMessage(
+        `Pitlane: ${choice.message} Pitlane workspaces are reached over SSH (host ${open.sshHost}).`,
+        install,
+      );
+      if (action !== install) {
+        return;
+      }
+      await vscode.commands.executeCommand('workbench.extensions.installExtension', choice.extension.id);
+      if (!vscode.extensions.getExtension(choice.extension.id)) {
+        void vscode.window.showInformationMessage(`Pitlane: once ${choice.extension.title} is installed, open ${name} again.`);
+        return;
+      }
+    }
+    const uri = vscode.Uri.parse(open.uri);
+    this.log.info(`opening ${uri.toString(true)} with ${choice.extension.id}${newWindow ? ' in a new window' : ''}`);
+    await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: newWindow });
   }
 
   private async start(t: Target): Promise<void> {
-    const name = await this.resolve(t, 'Start which workspace?');
+    const name = await this.resolve(t, 'Start which workspace?', 'start');
     if (!name) {
       return;
     }
     await this.withPending(name, 'starting', async () => {
-      const ws = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Pitlane: Starting ${name}`, cancellable: true },
-        async (progress, token) =>
-          (await this.bridge.get()).start(name, { token, onProgress: this.progressSink(progress) }),
+      const ws = await this.trusting(name, (trust) =>
+        this.progressRequest(name, `Pitlane: Starting ${name}`, (client, opts) => client.start(name, { ...opts, trust })),
       );
-      this.tree.upsert(ws);
+      if (ws !== declined) {
+        this.tree.upsert(ws);
+      }
     });
   }
 
   private async stop(t: Target): Promise<void> {
-    const name = await this.resolve(t, 'Stop which workspace?');
+    const name = await this.resolve(t, 'Stop which workspace?', 'stop');
     if (!name) {
       return;
+    }
+    if (name === this.here.name) {
+      const ok = await vscode.window.showWarningMessage(
+        `Stop ${name}?`,
+        { modal: true, detail: 'This window is connected to it: the connection ends until the workspace starts again.' },
+        'Stop',
+      );
+      if (ok !== 'Stop') {
+        return;
+      }
     }
     await this.withPending(name, 'stopping', async () => {
       const ws = await vscode.window.withProgress(
@@ -314,24 +418,38 @@ export class Commands {
   }
 
   private async rebuild(t: Target): Promise<void> {
-    const name = await this.resolve(t, 'Rebuild which workspace?');
+    const name = await this.resolve(t, 'Rebuild which workspace?', 'rebuild');
     if (!name) {
       return;
     }
+    const inside = name === this.here.name;
+    if (inside) {
+      this.here.busy('rebuilding');
+    }
     this.build.clear();
     await this.withPending(name, 'rebuilding', async () => {
-      const ws = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Pitlane: Rebuilding ${name}`, cancellable: true },
-        async (progress, token) =>
-          (await this.bridge.get()).rebuild(name, { token, onProgress: this.progressSink(progress) }),
+      const ws = await this.trusting(name, (trust) =>
+        this.progressRequest(name, `Pitlane: Rebuilding ${name}`, (client, opts) => client.rebuild(name, { ...opts, trust })),
       );
+      if (ws === declined) {
+        return;
+      }
       this.tree.upsert(ws);
+      if (inside && this.here.uri) {
+        // The container this window was connected to is gone: connect to the new one.
+        this.log.info(`${name} was rebuilt; reopening ${this.here.uri.toString(true)}`);
+        await vscode.commands.executeCommand('vscode.openFolder', this.here.uri, { forceReuseWindow: true });
+        return;
+      }
       void vscode.window.showInformationMessage(`Pitlane: ${name} was rebuilt and is ${ws.state}.`);
     });
+    if (inside) {
+      void this.here.refresh();
+    }
   }
 
   private async delete(t: Target): Promise<void> {
-    const name = await this.resolve(t, 'Delete which workspace?');
+    const name = await this.resolve(t, 'Delete which workspace?', 'delete');
     if (!name) {
       return;
     }
@@ -344,33 +462,278 @@ export class Commands {
       return;
     }
     await this.withPending(name, 'deleting', async () => {
-      await (await this.bridge.get()).delete(name);
+      const client = await this.bridge.get();
+      try {
+        await client.delete(name);
+      } catch (err) {
+        const unsaved = errorCode(err) === ErrorCode.unsavedWork ? errorData(err)?.unsaved : undefined;
+        if (!unsaved) {
+          throw err;
+        }
+        const d = unsavedDialog(name, unsaved);
+        const again = await vscode.window.showWarningMessage(d.message, { modal: true, detail: d.detail }, 'Delete Anyway');
+        if (again !== 'Delete Anyway') {
+          void vscode.window.showInformationMessage(`Pitlane: ${name} was not deleted; its clone is in ${unsaved.clone}.`);
+          return;
+        }
+        await client.delete(name, true);
+      }
+      this.logs.close(name);
       void vscode.window.showInformationMessage(`Pitlane: deleted ${name}.`);
     });
   }
 
   private async showLog(t: Target): Promise<void> {
-    const name = await this.resolve(t, 'Show the log of which workspace?');
+    const name = await this.resolve(t, 'Show the log of which workspace?', 'logs');
     if (!name) {
       return;
     }
     try {
-      const logs = await (await this.bridge.get()).logs(name);
-      try {
-        const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(logs.path));
-        await vscode.window.showTextDocument(doc, { preview: true });
-      } catch {
-        // No file (yet): show what the bridge returned.
-        this.build.clear();
-        this.build.appendLine(`Log of ${name} (${logs.path})`);
-        for (const line of logs.lines) {
-          this.build.appendLine(line);
-        }
-        this.build.show(true);
-      }
+      await this.logs.show(name);
     } catch (err) {
       await this.fail(`cannot show the log of ${name}`, err, undefined);
     }
+  }
+
+  /** Cancels the request this window runs for a workspace (offered as the action "cancel"). */
+  private async cancel(t: Target): Promise<void> {
+    const name = await this.resolve(t, 'Cancel the operation on which workspace?', 'cancel');
+    if (!name) {
+      return;
+    }
+    // A create whose name the bridge picked is known here under ''.
+    const src = this.inflight.get(name) ?? this.inflight.get('');
+    if (!src) {
+      void vscode.window.showInformationMessage(`Pitlane: nothing this window started is running on ${name}.`);
+      return;
+    }
+    src.cancel();
+  }
+
+  // ---- Ports -------------------------------------------------------------
+
+  private async forwardPort(t: Target): Promise<void> {
+    let port: number | undefined;
+    let name: string | undefined;
+    if (t instanceof PortNode) {
+      name = t.name;
+      port = t.port.port;
+    } else {
+      name = await this.resolve(t, 'Forward a port of which workspace?', 'ports');
+      if (!name) {
+        return;
+      }
+      port = await this.askPort(name);
+    }
+    if (port === undefined) {
+      return;
+    }
+    try {
+      const r = await (await this.bridge.get()).forwardPort(name, port, 0);
+      this.refreshPorts(name);
+      const url = r.forwarded?.url;
+      const where = url ?? `127.0.0.1:${r.forwarded?.localPort}`;
+      const text = r.message ? `Pitlane: ${r.message} (${where}).` : `Pitlane: port ${port} of ${name} is forwarded to ${where}.`;
+      const action = await vscode.window.showInformationMessage(text, ...(url ? ['Open in Browser'] : []));
+      if (action && url) {
+        await vscode.env.openExternal(vscode.Uri.parse(url));
+      }
+    } catch (err) {
+      await this.fail(`cannot forward port ${port} of ${name}`, err, undefined);
+    }
+  }
+
+  /** A port to forward: one the workspace has, or one typed in. */
+  private async askPort(name: string): Promise<number | undefined> {
+    let ports: Port[] = [];
+    try {
+      ports = await (await this.bridge.get()).ports(name);
+    } catch (err) {
+      this.log.warn(`listing the ports of ${name} failed: ${errorMessage(err)}`);
+    }
+    const other = { label: '$(edit) Other port\u2026', description: '', port: undefined as number | undefined };
+    const items = [
+      ...ports.filter((p) => !p.forwarded).map((p) => ({ ...describePort(p), port: p.port as number | undefined })),
+      other,
+    ];
+    let picked: (typeof items)[number] | undefined = other;
+    if (items.length > 1) {
+      picked = await vscode.window.showQuickPick(items, { title: `Pitlane: Forward a Port of ${name}`, placeHolder: 'Which port?' });
+    }
+    if (!picked) {
+      return undefined;
+    }
+    if (picked.port !== undefined) {
+      return picked.port;
+    }
+    const typed = await vscode.window.showInputBox({
+      title: `Pitlane: Forward a Port of ${name}`,
+      prompt: 'Port inside the workspace',
+      placeHolder: '3000',
+      validateInput: (v) => (/^\d+$/.test(v.trim()) && +v > 0 && +v < 65536 ? undefined : 'Enter a port number from 1 to 65535'),
+    });
+    return typed ? Number(typed.trim()) : undefined;
+  }
+
+  private async openPortInBrowser(t: PortNode | undefined): Promise<void> {
+    if (!(t instanceof PortNode)) {
+      return;
+    }
+    let url = t.port.forwarded?.url;
+    try {
+      if (!url) {
+        const r = await (await this.bridge.get()).forwardPort(t.name, t.port.port, 0);
+        this.refreshPorts(t.name);
+        url = r.forwarded?.url;
+        if (r.message) {
+          void vscode.window.showInformationMessage(`Pitlane: ${r.message}.`);
+        }
+      }
+      if (url) {
+        await vscode.env.openExternal(vscode.Uri.parse(url));
+      }
+    } catch (err) {
+      await this.fail(`cannot open port ${t.port.port} of ${t.name}`, err, undefined);
+    }
+  }
+
+  private async stopForwarding(t: PortNode | undefined): Promise<void> {
+    if (!(t instanceof PortNode)) {
+      return;
+    }
+    try {
+      await (await this.bridge.get()).stopForwarding(t.name, t.port.port);
+      this.refreshPorts(t.name);
+    } catch (err) {
+      await this.fail(`cannot stop forwarding port ${t.port.port} of ${t.name}`, err, undefined);
+    }
+  }
+
+  /** Reads a workspace's ports again (workspace/portsChanged usually comes first). */
+  private refreshPorts(name: string): void {
+    void this.bridge
+      .get()
+      .then((c) => c.ports(name))
+      .then((ports) => this.tree.setPorts({ name, ports }))
+      .catch((err) => this.log.warn(`listing the ports of ${name} failed: ${errorMessage(err)}`));
+  }
+
+  // ---- Many workspaces ---------------------------------------------------
+
+  /** "Go to Workspace...": search all workspaces, then pick what to do with one. */
+  private async goToWorkspace(): Promise<void> {
+    let list: Workspace[];
+    try {
+      list = await (await this.bridge.get()).list();
+    } catch (err) {
+      await this.fail('cannot list workspaces', err, undefined);
+      return;
+    }
+    if (list.length === 0) {
+      void vscode.window.showInformationMessage('Pitlane: there are no workspaces yet.');
+      return;
+    }
+    const items = list.map((w) => ({
+      label: w.name,
+      description: `${w.state} \u00b7 ${repoName(w.source.url)}${w.source.ref ? `@${w.source.ref}` : ''}`,
+      detail: [w.source.url, w.provider ? `on ${w.provider}` : ''].filter(Boolean).join(' \u00b7 '),
+      ws: w,
+    }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'Pitlane: Go to Workspace',
+      placeHolder: 'Type to search by name, state or source',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    if (picked) {
+      await this.pickAction(picked.ws);
+    }
+  }
+
+  /** The actions of the workspace this window is connected to. */
+  private async thisWorkspaceActions(): Promise<void> {
+    if (!this.here.name) {
+      return;
+    }
+    await this.here.refresh();
+    if (!this.here.ws) {
+      void vscode.window.showWarningMessage(`Pitlane: the workspace ${this.here.name} was not found.`);
+      return;
+    }
+    await this.pickAction(this.here.ws);
+  }
+
+  /** A pick of what the workspace's state allows; runs the chosen command. */
+  private async pickAction(ws: Workspace): Promise<void> {
+    const items = actionItems(ws);
+    if (items.length === 0) {
+      void vscode.window.showInformationMessage(`Pitlane: ${ws.name} is ${ws.state}; nothing can be done with it now.`);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Pitlane: ${ws.name} (${ws.state})`,
+      placeHolder: `What to do with ${ws.name}?`,
+    });
+    if (picked) {
+      await vscode.commands.executeCommand(picked.command, ws.name);
+    }
+  }
+
+  // ---- Helpers -----------------------------------------------------------
+
+  /**
+   * Runs a request that may need trust: without it first, then, when the
+   * bridge answers 1010, again with trust if the user agrees in a modal that
+   * lists what the configuration asks of this machine.
+   */
+  private async trusting<T>(what: string, fn: (trust: boolean) => PromiseLike<T>): Promise<T | typeof declined> {
+    try {
+      return await fn(false);
+    } catch (err) {
+      const req = errorCode(err) === ErrorCode.trustRequired ? errorData(err)?.trust : undefined;
+      if (!req) {
+        throw err;
+      }
+      const d = trustDialog(req);
+      this.log.info(`${what}: the configuration asks for trust: ${d.detail.replace(/\s+/g, ' ')}`);
+      const ok = await vscode.window.showWarningMessage(d.message, { modal: true, detail: d.detail }, 'Trust and Continue');
+      if (ok !== 'Trust and Continue') {
+        void vscode.window.showInformationMessage(`Pitlane: ${what} was not trusted; nothing ran.`);
+        return declined;
+      }
+      return fn(true);
+    }
+  }
+
+  /** Runs fn with a cancellation source that the "cancel" action of name reaches. */
+  private async cancellable<T>(name: string, fn: (src: CancellationTokenSource) => PromiseLike<T>): Promise<T> {
+    const src = new CancellationTokenSource();
+    this.inflight.set(name, src);
+    try {
+      return await fn(src);
+    } finally {
+      if (this.inflight.get(name) === src) {
+        this.inflight.delete(name);
+      }
+      src.dispose();
+    }
+  }
+
+  /** A start or rebuild with a cancellable progress notification. */
+  private progressRequest<T>(
+    name: string,
+    title: string,
+    fn: (
+      client: Awaited<ReturnType<Bridge['get']>>,
+      opts: { token: vscode.CancellationToken; onProgress: (v: ProgressValue) => void },
+    ) => Promise<T>,
+  ): PromiseLike<T> {
+    return this.cancellable(name, (src) =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => src.cancel());
+        return fn(await this.bridge.get(), { token: src.token, onProgress: this.progressSink(progress) });
+      }),
+    );
   }
 
   /** Runs an action with the item marked busy, and reports a failure. */
@@ -405,25 +768,28 @@ export class Commands {
     }
   }
 
-  /** The workspace a command is about: its argument, or a pick. */
-  private async resolve(t: Target, prompt: string): Promise<string | undefined> {
+  /**
+   * The workspace a command is about: its argument, or a pick among the
+   * workspaces whose actions include the command's.
+   */
+  private async resolve(t: Target, prompt: string, action: Action): Promise<string | undefined> {
     if (typeof t === 'string') {
       return t;
     }
-    if (t instanceof WorkspaceNode) {
+    if (t instanceof WorkspaceNode || t instanceof PortNode) {
       return t.name;
     }
     if (t && typeof t === 'object' && 'name' in t) {
       return t.name;
     }
-    const list = await (await this.bridge.get()).list();
+    const list = (await (await this.bridge.get()).list()).filter((w) => allows(w, action));
     if (list.length === 0) {
-      void vscode.window.showInformationMessage('Pitlane: there are no workspaces yet.');
+      void vscode.window.showInformationMessage(`Pitlane: no workspace can do that now.`);
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
       list.map((w) => ({ label: w.name, description: `${w.state} \u00b7 ${path.basename(w.source.url)}` })),
-      { placeHolder: prompt },
+      { placeHolder: prompt, matchOnDescription: true },
     );
     return pick?.label;
   }

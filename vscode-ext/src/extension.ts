@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { Bridge } from './bridge';
 import { Commands } from './commands';
+import { ThisWorkspace } from './here';
 import { watchConsent } from './telemetry';
 import { WorkspaceTree } from './tree';
 
@@ -58,7 +59,9 @@ export function activate(context: vscode.ExtensionContext): void {
   tree.message = (text) => (view.message = text);
   context.subscriptions.push(tree, view);
 
-  new Commands(context, b, tree, log).register();
+  const here = new ThisWorkspace(b, log);
+  context.subscriptions.push(here);
+  new Commands(context, b, tree, log, here).register();
   watchConsent(context, b, log);
 
   // A new binary path means a new bridge.

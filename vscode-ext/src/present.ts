@@ -1,7 +1,7 @@
 // How a workspace reads in the tree: order, one-line description, tooltip.
 // Pure functions, tested without VS Code.
 
-import { PrebuiltImage, Workspace } from './protocol';
+import { PrebuiltImage, TrustRequest, UnsavedWork, Workspace } from './protocol';
 
 /** "Prebuilt image found: 3f9a1c2b7d4e (pulled from REPO; already set up: onCreateCommand)". */
 export function describePrebuilt(p: PrebuiltImage): string {
@@ -108,4 +108,49 @@ export function detectNotice(d: { kind: string; message: string; warnings?: stri
     s += ` ${n === 1 ? '1 version' : `${n} versions`} cannot be installed exactly: see the log.`;
   }
   return s;
+}
+
+const trustWords: Record<string, string> = {
+  initializeCommand: 'Run a command on this machine',
+  privileged: 'Run the container in privileged mode',
+  capability: 'Add a Linux capability',
+  device: 'Access a device of this machine',
+  hostNetwork: "Use this machine's network",
+  hostNamespace: "Share a namespace of this machine",
+  securityOpt: 'Change a security option',
+  bindMount: 'Mount a folder of this machine',
+  buildContext: 'Send a folder outside the source to the image build',
+};
+
+/** The modal's text for error 1010: what the configuration asks of this machine. */
+export function trustDialog(t: TrustRequest): { message: string; detail: string } {
+  const where = t.configPath ? `${t.configPath} of ${t.source}` : `The configuration of ${t.source}`;
+  const lines = (t.items ?? []).map((i) => {
+    const what = trustWords[i.kind] ?? i.kind;
+    return `\u2022 ${what}: ${i.detail}${i.from ? ` (asked by ${i.from})` : ''}`;
+  });
+  return {
+    message: 'Trust this workspace configuration?',
+    detail:
+      `${where} asks for access to this machine:\n\n${lines.join('\n')}\n\n` +
+      'Continue only if you trust the repository. Pitlane remembers the answer until the configuration changes.',
+  };
+}
+
+/** The modal's text for error 1011: the work a delete would lose. */
+export function unsavedDialog(name: string, u: UnsavedWork): { message: string; detail: string } {
+  const parts: string[] = [];
+  if (u.changes && u.changes.length) {
+    parts.push(`Uncommitted changes:\n${u.changes.map((c) => `  ${c.trim()}`).join('\n')}`);
+  }
+  if (u.stashes) {
+    parts.push(`${u.stashes === 1 ? '1 stash entry' : `${u.stashes} stash entries`}`);
+  }
+  if (u.unpushed && u.unpushed.length) {
+    parts.push(`Commits on no remote:\n${u.unpushed.map((c) => `  ${c}`).join('\n')}`);
+  }
+  return {
+    message: `Delete ${name} and lose its unsaved work?`,
+    detail: `The clone ${u.clone} holds work found nowhere else (${u.summary}).\n\n${parts.join('\n\n')}\n\nPush or copy it first to keep it.`,
+  };
 }

@@ -3,7 +3,7 @@
 // every message; this file follows both field by field.
 
 /** The highest protocol version this client speaks. */
-export const protocolVersion = 1;
+export const protocolVersion = 2;
 
 export const Method = {
   initialize: 'initialize',
@@ -19,8 +19,15 @@ export const Method = {
   logs: 'workspace/logs',
   configs: 'workspace/configs',
   detect: 'workspace/detect',
+  ports: 'workspace/ports',
+  forwardPort: 'workspace/forwardPort',
+  stopForwarding: 'workspace/stopForwarding',
+  unfollowLogs: 'workspace/unfollowLogs',
+  providers: 'provider/list',
   setConsent: 'telemetry/setConsent',
   didChange: 'workspace/didChange',
+  portsChanged: 'workspace/portsChanged',
+  logAppended: 'workspace/logAppended',
   progress: '$/progress',
   logMessage: 'window/logMessage',
   showMessage: 'window/showMessage',
@@ -44,6 +51,8 @@ export const ErrorCode = {
   sourceInvalid: 1007,
   unsupportedIDE: 1008,
   unsupportedVersion: 1009,
+  trustRequired: 1010,
+  unsavedWork: 1011,
 } as const;
 
 export type ProgressToken = string | number;
@@ -64,7 +73,13 @@ export interface InitializeResult {
   ides: string[];
 }
 
-export type State = 'creating' | 'running' | 'stopped' | 'error' | 'deleting';
+export type State = 'creating' | 'running' | 'stopped' | 'error' | 'deleting' | 'interrupted';
+
+/**
+ * What a workspace's current state allows, decided by the bridge. Clients
+ * build their menus from these and from nothing else.
+ */
+export type Action = 'open' | 'start' | 'stop' | 'rebuild' | 'delete' | 'logs' | 'ports' | 'cancel';
 
 export interface Source {
   url: string;
@@ -87,6 +102,10 @@ export interface Workspace {
   lastUsedAt?: string;
   ports?: number[];
   lastError?: string;
+  /** Protocol 2: what this state allows; absent from a version 1 bridge. */
+  actions?: Action[];
+  /** The provider the workspace runs on; absent or empty: the local Docker engine. */
+  provider?: string;
 }
 
 export interface ListResult {
@@ -101,6 +120,10 @@ export interface CreateParams {
   configPath?: string;
   ide?: string;
   dotfiles?: Dotfiles;
+  /** The user accepted what the configuration asks of this machine (error 1010). */
+  trust?: boolean;
+  /** The provider to create on; absent: the default one. */
+  provider?: string;
 }
 
 /** The dotfiles to install; absent means the user's saved default. */
@@ -129,6 +152,13 @@ export interface NameParams {
 export interface StartParams {
   workDoneToken?: ProgressToken;
   name: string;
+  trust?: boolean;
+}
+
+export interface DeleteParams {
+  name: string;
+  /** Delete a clone holding work found nowhere else (error 1011). */
+  discardChanges?: boolean;
 }
 
 export type RebuildParams = StartParams;
@@ -145,12 +175,74 @@ export interface OpenParams {
 export interface LogsParams {
   name: string;
   tail?: number;
+  /** Keep sending new lines as workspace/logAppended until workspace/unfollowLogs. */
+  follow?: boolean;
 }
 
 export interface LogsResult {
   path: string;
   lines: string[];
   truncated?: boolean;
+  /** Set when following: the id of workspace/logAppended and workspace/unfollowLogs. */
+  followId?: string;
+}
+
+export interface LogAppendedParams {
+  followId: string;
+  name: string;
+  lines: string[];
+}
+
+export interface UnfollowLogsParams {
+  followId: string;
+}
+
+/** A port of a workspace: from its configuration or found listening inside. */
+export interface Port {
+  port: number;
+  label?: string;
+  /** 'forwardPorts', 'appPort' or 'detected'. */
+  source: string;
+  protocol?: string;
+  /** Set while the bridge forwards the port to this machine. */
+  forwarded?: { localPort: number; url: string };
+}
+
+export interface PortsResult {
+  ports: Port[];
+}
+
+export interface ForwardPortParams {
+  name: string;
+  port: number;
+  /** 0: the same number when free, else another free one. */
+  localPort: number;
+}
+
+/** workspace/forwardPort's answer: the port, forwarded, and why the local port differs. */
+export interface ForwardPortResult extends Port {
+  message?: string;
+}
+
+export interface StopForwardingParams {
+  name: string;
+  port: number;
+}
+
+export interface PortsChangedParams {
+  name: string;
+  ports: Port[];
+}
+
+export interface Provider {
+  name: string;
+  kind: string;
+  default?: boolean;
+  description?: string;
+}
+
+export interface ProvidersResult {
+  providers: Provider[];
 }
 
 export interface ConfigsParams {
@@ -254,4 +346,31 @@ export interface MessageParams {
 
 export interface ErrorData {
   workspace?: string;
+  /** With error 1010. */
+  trust?: TrustRequest;
+  /** With error 1011. */
+  unsaved?: UnsavedWork;
+}
+
+/** What a configuration would do on this machine, or with host-level access. */
+export interface TrustRequest {
+  source: string;
+  configPath?: string;
+  items: TrustItem[];
+}
+
+export interface TrustItem {
+  /** initializeCommand, privileged, capability, device, hostNetwork, hostNamespace, securityOpt, bindMount, buildContext. */
+  kind: string;
+  detail: string;
+  from?: string;
+}
+
+/** Work a delete would lose: in the workspace's clone and nowhere else. */
+export interface UnsavedWork {
+  clone: string;
+  changes?: string[];
+  stashes?: number;
+  unpushed?: string[];
+  summary: string;
 }

@@ -4,21 +4,42 @@
 import * as vscode from 'vscode';
 import { Bridge } from './bridge';
 import { errorMessage } from './client';
-import { DidChangeParams, Workspace } from './protocol';
+import { allows, describePort, portContext, workspaceContext } from './actions';
+import { DidChangeParams, Port, PortsChangedParams, Workspace } from './protocol';
 import { describe, sortWorkspaces, tooltip } from './present';
 
 /** A node of the tree; the object stays the same while its workspace changes. */
 export class WorkspaceNode {
   /** An action in flight ("stopping", "starting", ...) shown until the bridge answers. */
   pending: string | undefined;
+  /** The ports last heard of (workspace/ports or workspace/portsChanged); undefined: not asked yet. */
+  ports: Port[] | undefined;
   constructor(public ws: Workspace) {}
   get name(): string {
     return this.ws.name;
   }
 }
 
-export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<WorkspaceNode | undefined>();
+/** A port of a workspace, shown under it. */
+export class PortNode {
+  constructor(
+    readonly workspace: WorkspaceNode,
+    readonly port: Port,
+  ) {}
+  get name(): string {
+    return this.workspace.name;
+  }
+}
+
+/** Said under a workspace that has no ports. */
+class NoPortsNode {
+  constructor(readonly text: string) {}
+}
+
+export type Node = WorkspaceNode | PortNode | NoPortsNode;
+
+export class WorkspaceTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   private readonly nodes = new Map<string, WorkspaceNode>();
   private order: string[] = [];
   private loaded: Promise<void> | undefined;
@@ -34,6 +55,7 @@ export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vs
     this.subscriptions.push(
       { dispose: () => this.emitter.dispose() },
       toDisposable(bridge.onDidChange((p) => this.apply(p))),
+      toDisposable(bridge.onPortsChanged((p) => this.setPorts(p))),
       // After a restart the list may have changed while no bridge was listening.
       toDisposable(
         bridge.onReady(() => {
@@ -73,7 +95,24 @@ export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vs
     this.apply({ name: ws.name, kind: 'changed', workspace: ws });
   }
 
-  async getChildren(element?: WorkspaceNode): Promise<WorkspaceNode[]> {
+  /** The workspaces the tree knows, in its order. */
+  list(): Workspace[] {
+    return this.order.map((n) => this.nodes.get(n)?.ws).filter((w): w is Workspace => w !== undefined);
+  }
+
+  /** Takes a workspace's ports (from workspace/portsChanged or a forward) and redraws them. */
+  setPorts(p: PortsChangedParams): void {
+    const node = this.nodes.get(p.name);
+    if (node) {
+      node.ports = p.ports;
+      this.emitter.fire(node);
+    }
+  }
+
+  async getChildren(element?: Node): Promise<Node[]> {
+    if (element instanceof WorkspaceNode) {
+      return this.portsOf(element);
+    }
     if (element) {
       return [];
     }
@@ -96,20 +135,51 @@ export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vs
     return this.order.map((n) => this.nodes.get(n)!).filter((n) => n !== undefined);
   }
 
-  getTreeItem(node: WorkspaceNode): vscode.TreeItem {
+  getParent(node: Node): Node | undefined {
+    return node instanceof PortNode ? node.workspace : undefined;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node instanceof PortNode) {
+      return portItem(node);
+    }
+    if (node instanceof NoPortsNode) {
+      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      item.contextValue = 'noPorts';
+      return item;
+    }
     const ws = node.ws;
-    const item = new vscode.TreeItem(ws.name, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      ws.name,
+      allows(ws, 'ports') ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = ws.name;
     const shown = node.pending ?? ws.state;
     item.description = node.pending ? `${node.pending}\u2026` : describe(ws, new Date());
     item.tooltip = new vscode.MarkdownString(tooltip(ws), true);
     item.iconPath = icon(shown);
-    item.contextValue = `workspace+${node.pending ? 'busy' : ws.state}`;
+    // The menus come from what the bridge says this state allows.
+    item.contextValue = workspaceContext(ws);
     item.accessibilityInformation = { label: `${ws.name}, ${shown}` };
-    if (ws.state === 'running' && !node.pending) {
-      item.command = { command: 'pitlane.open', title: 'Open', arguments: [node] };
-    }
     return item;
+  }
+
+  private async portsOf(node: WorkspaceNode): Promise<Node[]> {
+    if (!allows(node.ws, 'ports')) {
+      return [];
+    }
+    if (node.ports === undefined) {
+      try {
+        node.ports = await (await this.bridge.get()).ports(node.name);
+      } catch (err) {
+        this.log.warn(`listing the ports of ${node.name} failed: ${errorMessage(err)}`);
+        return [new NoPortsNode(`Cannot list ports: ${errorMessage(err)}`)];
+      }
+    }
+    if (node.ports.length === 0) {
+      return [new NoPortsNode('No ports yet')];
+    }
+    return node.ports.map((p) => new PortNode(node, p));
   }
 
   private async load(): Promise<void> {
@@ -144,8 +214,13 @@ export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vs
       return;
     }
     if (node) {
+      const hadPorts = allows(node.ws, 'ports');
       node.ws = change.workspace;
       node.pending = undefined;
+      if (!hadPorts || !allows(node.ws, 'ports')) {
+        // Stopped or started: ask again when the item opens.
+        node.ports = undefined;
+      }
     } else {
       this.nodes.set(change.name, new WorkspaceNode(change.workspace));
     }
@@ -157,6 +232,19 @@ export class WorkspaceTree implements vscode.TreeDataProvider<WorkspaceNode>, vs
   }
 }
 
+function portItem(node: PortNode): vscode.TreeItem {
+  const p = node.port;
+  const { label, description } = describePort(p);
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+  item.id = `${node.name}/port/${p.port}`;
+  item.description = description;
+  item.contextValue = portContext(p);
+  item.iconPath = new vscode.ThemeIcon(p.forwarded ? 'radio-tower' : 'plug');
+  item.tooltip = p.forwarded ? `${p.forwarded.url}` : `Port ${p.port} of ${node.name}: not forwarded`;
+  item.accessibilityInformation = { label: `port ${label}, ${description}` };
+  return item;
+}
+
 function icon(state: string): vscode.ThemeIcon {
   switch (state) {
     case 'running':
@@ -164,6 +252,7 @@ function icon(state: string): vscode.ThemeIcon {
     case 'stopped':
       return new vscode.ThemeIcon('vm-outline');
     case 'error':
+    case 'interrupted':
       return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     default:
       // creating, deleting and the client's own "stopping", "starting", ...

@@ -6,6 +6,8 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Message } from 'vscode-jsonrpc';
 import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { PitlaneClient } from '../src/client';
 
@@ -205,3 +207,45 @@ export function waitFor<T>(
   });
   return withTimeout(p, ms, `waiting for ${what}`).finally(() => sub?.dispose());
 }
+
+/** A fake server on in-memory pipes, with the client on the other end. */
+export function pair() {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const client = new PitlaneClient(createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer)));
+  client.connection.listen();
+  const writer = new StreamMessageWriter(toClient);
+  const reader = new StreamMessageReader(toServer);
+  const queue: Message[] = [];
+  let wake: (() => void) | undefined;
+  reader.listen((m) => {
+    queue.push(m);
+    wake?.();
+  });
+  return {
+    client,
+    send: (m: unknown) => writer.write(m as Message),
+    async next(ms = 2000): Promise<Message> {
+      const deadline = Date.now() + ms;
+      while (queue.length === 0) {
+        if (Date.now() >= deadline) {
+          throw new Error('the client sent nothing');
+        }
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 20);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+      }
+      return queue.shift()!;
+    },
+    close() {
+      client.dispose();
+      toServer.end();
+      toClient.end();
+    },
+  };
+}
+

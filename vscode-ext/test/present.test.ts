@@ -2,7 +2,17 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describe as describeWs, describePrebuilt, detectNotice, repoName, sortWorkspaces, tooltip } from '../src/present';
+import { actionItems, describePort } from '../src/actions';
+import {
+  describe as describeWs,
+  describePrebuilt,
+  detectNotice,
+  repoName,
+  sortWorkspaces,
+  tooltip,
+  trustDialog,
+  unsavedDialog,
+} from '../src/present';
 import { Workspace } from '../src/protocol';
 
 function ws(name: string, state: Workspace['state'], extra: Partial<Workspace> = {}): Workspace {
@@ -74,5 +84,59 @@ describe('presentation', () => {
       'No devcontainer.json: Pitlane will use a detected Go 1.24 + PostgreSQL setup. 2 versions cannot be installed exactly: see the log.',
     );
     assert.equal(detectNotice({ kind: 'devcontainer', message: 'using .devcontainer/devcontainer.json' }), undefined);
+  });
+});
+
+describe('trust and unsaved-work dialogs', () => {
+  it('lists every item a configuration asks for, with who asks', () => {
+    const d = trustDialog({
+      source: 'https://example.com/acme/api.git',
+      configPath: '.devcontainer/devcontainer.json',
+      items: [
+        { kind: 'initializeCommand', detail: './scripts/prepare-host.sh', from: 'devcontainer.json' },
+        { kind: 'privileged', detail: 'privileged mode', from: 'ghcr.io/devcontainers/features/docker-in-docker:2' },
+      ],
+    });
+    assert.match(d.detail, /\.devcontainer\/devcontainer\.json of https:\/\/example\.com\/acme\/api\.git/);
+    assert.match(d.detail, /Run a command on this machine: \.\/scripts\/prepare-host\.sh \(asked by devcontainer\.json\)/);
+    assert.match(d.detail, /privileged mode: privileged mode \(asked by ghcr\.io\/devcontainers\/features\/docker-in-docker:2\)/);
+  });
+
+  it('names an item kind it does not know as it is', () => {
+    const d = trustDialog({ source: '/src/x', items: [{ kind: 'somethingNew', detail: 'd' }] });
+    assert.match(d.detail, /somethingNew: d/);
+  });
+
+  it('lists the changes, stashes and commits a delete would lose', () => {
+    const d = unsavedDialog('api', {
+      clone: '/data/api/src',
+      changes: [' M main.go', '?? notes.txt'],
+      stashes: 2,
+      unpushed: ['3f1c2a9 wip: retry the upload'],
+      summary: '2 uncommitted changes, 2 stash entries and 1 commit on no remote',
+    });
+    assert.match(d.message, /Delete api/);
+    assert.match(d.detail, /\/data\/api\/src/);
+    assert.match(d.detail, /M main\.go/);
+    assert.match(d.detail, /\?\? notes\.txt/);
+    assert.match(d.detail, /2 stash entries/);
+    assert.match(d.detail, /3f1c2a9 wip: retry the upload/);
+  });
+});
+
+describe('action picks', () => {
+  it('follow the bridge\u2019s actions in its order', () => {
+    assert.deepEqual(
+      actionItems({ actions: ['open', 'stop', 'logs'] }).map((i) => i.command),
+      ['pitlane.open', 'pitlane.stop', 'pitlane.showLog'],
+    );
+    assert.deepEqual(actionItems({}), []);
+  });
+
+  it('describe a forwarded port with its local address', () => {
+    const d = describePort({ port: 3000, label: 'web', source: 'forwardPorts', forwarded: { localPort: 3001, url: 'http://127.0.0.1:3001/' } });
+    assert.equal(d.label, '3000 web');
+    assert.match(d.description, /forwarded to 127\.0\.0\.1:3001/);
+    assert.equal(describePort({ port: 8080, source: 'detected' }).description, 'listening');
   });
 });
