@@ -57,6 +57,7 @@ $(DEVCONTAINER_CLI):
 bench: build $(DEVCONTAINER_CLI) ## benchmarks, reported as ratios to a baseline measured in the same run
 	DEVCONTAINER_BIN=$(abspath $(DEVCONTAINER_CLI)) $(GO) test -run '^$$' -bench '^BenchmarkCreateToExec$$' -benchtime 7x ./cmd/pitlane
 	$(GO) test -run '^$$' -bench PrebuiltCreateToExec -benchtime 5x -timeout 30m ./cmd/pitlane
+	$(GO) test -run '^$$' -bench '^BenchmarkComposeCreateToExec$$' -benchtime 5x ./cmd/pitlane
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/agent
 	$(GO) test -run '^$$' -bench ListRoundTrip -benchtime 3000x ./bridge
 	$(GO) test -run '^$$' -bench 'StartToInitialize|IdleRSS' -benchtime 5x ./bridge

@@ -12,6 +12,10 @@
 # Environment: PITLANE_BIN (default: build ./cmd/pitlane), DEVCONTAINER_BIN
 # (default: install @devcontainers/cli@$REFERENCE_VERSION with npm into a
 # scratch folder), KEEP=1 keeps the scratch folder.
+#
+# Compose fixtures need a Compose v2 binary for the reference CLI: it is
+# built from the Go module proxy (the version in go.mod) into a scratch
+# DOCKER_CONFIG's cli-plugins folder, used by this script alone.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,19 +25,24 @@ export PITLANE_INSTANCE="conformance-$$"
 export XDG_DATA_HOME="$work/xdg-data" XDG_CONFIG_HOME="$work/xdg-config" DO_NOT_TRACK=1
 
 # What exists before the run is never removed: only images and volumes
-# that appear during it (the reference CLI names its images vsc-*, the
+# that appear during it (the reference CLI names its images vsc-*, or
+# PROJECT-SERVICE for Compose services of a PROJECT named *_devcontainer; the
 # fixtures name their volumes conformance-*).
 images_before=$(docker images --format '{{.Repository}}:{{.Tag}}' | sort -u)
 volumes_before=$(docker volume ls -q | sort -u)
 built=()
+projects=()
 
 cleanup() {
 	for c in $(docker ps -aq --filter "label=dev.pitlane.instance=$PITLANE_INSTANCE") \
 		$(docker ps -aq --filter "label=conformance.run=$$"); do
 		docker rm -f "$c" >/dev/null 2>&1 || true
 	done
-	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-|dev_container_feature_content_temp)' | sort -u); do
+	for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(vsc-|pitlane-conf-|dev_container_feature_content_temp|[a-z0-9_.-]+_devcontainer-)' | sort -u); do
 		grep -qxF "$img" <<<"$images_before" || docker rmi "$img" >/dev/null 2>&1 || true
+	done
+	for p in "${projects[@]}"; do
+		docker compose -p "$p" down -v --rmi local --remove-orphans >/dev/null 2>&1 || true
 	done
 	for img in "${built[@]}"; do
 		docker rmi -f "$img" >/dev/null 2>&1 || true
@@ -72,6 +81,22 @@ echo "== markers"; cat /tmp/conformance/markers 2>/dev/null || echo "(none)"
 '
 
 if [ $# -gt 0 ]; then fixtures=("$@"); else fixtures=("$root"/internal/devcontainer/testdata/conformance/*/); fi
+# The reference CLI runs Compose configs with `docker compose`: a plugin
+# built here, under a DOCKER_CONFIG of this run's own. The engine's classic
+# builder builds the services (there is no buildx).
+for fx in "${fixtures[@]}"; do
+	if grep -qs dockerComposeFile "${fx%/}/.devcontainer/devcontainer.json" "${fx%/}/.devcontainer.json"; then
+		export DOCKER_CONFIG="$work/docker-config" DOCKER_BUILDKIT=0
+		mkdir -p "$DOCKER_CONFIG/cli-plugins"
+		compose_version=$(cd "$root" && go list -m -f '{{.Version}}' github.com/docker/compose/v2)
+		# `go install pkg@version` refuses Compose's go.mod (it has exclude
+		# directives): build the module's source as a main module instead.
+		compose_src=$(cd "$root" && go mod download -json "github.com/docker/compose/v2@$compose_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+		cp -r "$compose_src" "$work/compose-src" && chmod -R u+w "$work/compose-src"
+		(cd "$work/compose-src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o "$DOCKER_CONFIG/cli-plugins/docker-compose" ./cmd)
+		break
+	fi
+done
 total=0 matched=0
 report=""
 for fx in "${fixtures[@]}"; do
@@ -116,7 +141,11 @@ for fx in "${fixtures[@]}"; do
 		sed 's/^/    /' "$out/diff.txt"
 	fi
 	if [ "${VERBOSE:-}" = 1 ]; then sed 's/^/    /' "$out/ref.txt"; fi
-	"$pitlane" delete --force "$ws" >/dev/null 2>&1 || true
+	for p in $(docker ps -a --filter "label=conformance.run=$$" --filter "label=conformance.fixture=$name" --format '{{.Label "com.docker.compose.project"}}' | sort -u); do
+		projects+=("$p")
+		docker compose -p "$p" down -v --rmi local --remove-orphans >/dev/null 2>&1 || true
+	done
+	"$pitlane" delete --force --volumes "$ws" >/dev/null 2>&1 || true
 done
 echo "$matched of $total fixtures match"
 [ "$matched" = "$total" ]

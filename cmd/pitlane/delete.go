@@ -15,7 +15,7 @@ import (
 func init() { commands = append(commands, newDeleteCommand) }
 
 func newDeleteCommand(a *app) *cobra.Command {
-	var force, discard bool
+	var force, discard, volumes bool
 	cmd := &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
@@ -29,7 +29,10 @@ unless --force is given.
 A clone that holds work found nowhere else (uncommitted changes, untracked
 files, stashes, commits on no remote) is never deleted silently: the question
 lists that work, and with --force the delete refuses unless
---discard-changes is given too. This holds even when the container is gone.`,
+--discard-changes is given too. This holds even when the container is gone.
+
+A Compose workspace's project goes: its containers and networks. Its named
+volumes are kept (and listed) unless --volumes is given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -65,7 +68,10 @@ lists that work, and with --force the delete refuses unless
 				}
 				discard = discard || uw != nil
 			}
-			if err := m.Delete(ctx, name, workspace.DeleteOptions{DiscardChanges: discard}); err != nil {
+			if err := m.Delete(ctx, name, workspace.DeleteOptions{
+				DiscardChanges: discard, Volumes: volumes,
+				Output: func(line string) { fmt.Fprintln(a.stderr, line) },
+			}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Workspace %s deleted.\n", name)
@@ -74,6 +80,7 @@ lists that work, and with --force the delete refuses unless
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&discard, "discard-changes", false, "also delete a clone that holds uncommitted or unpushed work")
+	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove a Compose workspace's named volumes")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -47,11 +48,33 @@ func newListCommand(a *app) *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ws.Name, ws.State, src, ws.Image, age(time.Since(ws.CreatedAt)))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, ws := range wss {
+				if c := ws.Compose; c != nil {
+					fmt.Fprintln(a.stdout, composeLine(ws.Name, c))
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// composeLine says which Compose project a workspace runs in, with the
+// project's other services and their states.
+func composeLine(name string, c *workspace.ComposeInfo) string {
+	s := fmt.Sprintf("%s runs in service %s of the Compose project %s", name, c.Service, c.Project)
+	if len(c.Services) == 0 {
+		return s
+	}
+	var others []string
+	for _, o := range c.Services {
+		others = append(others, o.Service+" ("+o.State+")")
+	}
+	return s + ", beside " + strings.Join(others, ", ")
 }
 
 // age formats a duration the way people say it: 45s, 3m, 5h, 2d.

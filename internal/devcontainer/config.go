@@ -47,6 +47,14 @@ type Config struct {
 	OverrideCommand     *bool             `json:"overrideCommand,omitempty"`
 	ShutdownAction      string            `json:"shutdownAction,omitempty"`
 
+	// DockerComposeFile names the Compose files of a Compose config,
+	// relative to the devcontainer.json; later files override earlier
+	// ones. Service is the workspace's service, RunServices the services
+	// started with it (default: all).
+	DockerComposeFile StringList `json:"dockerComposeFile,omitempty"`
+	Service           string     `json:"service,omitempty"`
+	RunServices       []string   `json:"runServices,omitempty"`
+
 	ForwardPorts         []json.RawMessage          `json:"forwardPorts,omitempty"`
 	PortsAttributes      map[string]json.RawMessage `json:"portsAttributes,omitempty"`
 	OtherPortsAttributes json.RawMessage            `json:"otherPortsAttributes,omitempty"`
@@ -352,6 +360,9 @@ func Parse(file string, data []byte) (*Config, error) {
 			se.Msg = fmt.Sprintf("%q must not be a %s", te.Field, te.Value)
 		} else if msg := err.Error(); strings.Contains(msg, "lifecycle command") || strings.Contains(msg, "a mount must") {
 			se.Msg = msg
+		} else if fe := (*fieldError)(nil); errors.As(err, &fe) {
+			se.Line, se.Column = position(data, memberOffset(v, fe.field))
+			se.Msg = fe.Error()
 		}
 		return nil, se
 	}

@@ -235,6 +235,8 @@ type plan struct {
 	cfg        *devcontainer.Config
 	build      *devcontainer.BuildSpec
 	image      string
+	// compose is set for a Compose config.
+	compose *devcontainer.ComposeSpec
 }
 
 // readConfig finds and reads the source's container configuration. A
@@ -284,7 +286,11 @@ func (m *Manager) readConfig(local, configPath, genDir string, p Progress) (*pla
 	}
 	sum := sha256.Sum256(data)
 	pl.kind, pl.configPath, pl.configHash, pl.cfg = KindDevcontainer, configPath, hex.EncodeToString(sum[:8]), cfg
-	pl.build, err = cfg.BuildSpec(filepath.Dir(abs))
+	if cfg.IsCompose() {
+		pl.compose, err = cfg.ComposeSpec(filepath.Dir(abs))
+	} else {
+		pl.build, err = cfg.BuildSpec(filepath.Dir(abs))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", abs, err)
 	}
@@ -325,6 +331,10 @@ func (m *Manager) resolve(ctx context.Context, name, local string, pl *plan, log
 	folder := pre.Substitute(pl.cfg.WorkspaceFolder)
 	if folder == "" {
 		folder = devcontainer.DefaultWorkspaceFolder(local)
+		if pl.compose != nil {
+			// Nothing is mounted for a Compose config: its files do that.
+			folder = "/"
+		}
 	}
 	vars := devcontainer.Vars{LocalWorkspaceFolder: local, ContainerWorkspaceFolder: folder, DevcontainerID: m.devcontainerID(name)}
 	cfg, err := vars.SubstituteConfig(pl.cfg)

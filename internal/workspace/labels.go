@@ -67,6 +67,11 @@ func encodeLabels(r record) map[string]string {
 		LabelCacheKey:    r.cacheKey,
 		LabelBaked:       "",
 		LabelBakedFiles:  "",
+		// Set for a Compose workspace (see composeSetup).
+		LabelComposeProject: "",
+		LabelComposeService: "",
+		LabelComposeStop:    "",
+		LabelComposeImages:  "",
 	}
 	if r.config != nil {
 		if b, err := json.Marshal(r.config); err == nil {

@@ -99,7 +99,11 @@ func (m *Manager) resume(ctx context.Context, c *runtime.Container, opts StartOp
 	}
 	if !c.Running {
 		p.Step("Starting " + name)
-		if err := m.rt.Start(ctx, c.ID); err != nil {
+		if c.Labels[LabelComposeProject] != "" {
+			if err := m.composeStart(ctx, c, p); err != nil {
+				return nil, err
+			}
+		} else if err := m.rt.Start(ctx, c.ID); err != nil {
 			return nil, m.engineErr(err)
 		}
 	}
@@ -157,7 +161,11 @@ func (m *Manager) Stop(ctx context.Context, name string) (*Workspace, error) {
 	if !c.Running {
 		return m.fromContainer(c), nil
 	}
-	if err := m.rt.Stop(ctx, c.ID, stopTimeout); err != nil {
+	if c.Labels[LabelComposeProject] != "" {
+		if err := m.composeStop(ctx, c); err != nil {
+			return nil, err
+		}
+	} else if err := m.rt.Stop(ctx, c.ID, stopTimeout); err != nil {
 		return nil, m.engineErr(err)
 	}
 	ws, err := m.Get(ctx, name)
@@ -287,7 +295,11 @@ func (m *Manager) Delete(ctx context.Context, name string, opts DeleteOptions) e
 	if err := m.updateMarker(name, func(mk *marker) { mk.Phase = phaseDeleting }); err != nil {
 		return err
 	}
-	if c != nil {
+	if c != nil && c.Labels[LabelComposeProject] != "" {
+		if err := m.composeDelete(ctx, c, opts); err != nil {
+			return err
+		}
+	} else if c != nil {
 		if err := m.rt.Remove(ctx, c.ID); err != nil {
 			return m.engineErr(err)
 		}
@@ -329,6 +341,15 @@ func (m *Manager) Rebuild(ctx context.Context, name string, opts RebuildOptions)
 	}
 	p := newLogProgress(logf, opts.Progress)
 	defer p.Close()
+	if c.Labels[LabelComposeProject] != "" {
+		ws, kind, err := m.rebuildCompose(ctx, name, c, old, opts, p)
+		if err != nil && !errors.Is(err, ErrHookFailed) {
+			m.emit(Event{Kind: EventCreateFailed, Name: name, ConfigKind: kind, Duration: time.Since(start)})
+			return nil, fmt.Errorf("rebuilding %s failed: %w", name, err)
+		}
+		m.emit(Event{Kind: EventCreated, Name: name, Workspace: ws, ConfigKind: kind, Duration: time.Since(start)})
+		return ws, err
+	}
 
 	// The old container steps aside (stopped, renamed) rather than going
 	// at once: if the new one cannot be made, it comes back as it was.

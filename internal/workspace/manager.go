@@ -138,6 +138,11 @@ type DeleteOptions struct {
 	// (uncommitted changes, stashes, commits on no remote); without it
 	// such a delete fails with an *UnsavedWorkError.
 	DiscardChanges bool
+	// Volumes removes a Compose workspace's named volumes too; without
+	// it they are kept, and Output is told which.
+	Volumes bool
+	// Output, if set, receives what Delete has to say.
+	Output func(line string)
 }
 
 // ExecOptions describe a process to run in a workspace.
@@ -333,7 +338,9 @@ func (m *Manager) Get(ctx context.Context, name string) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.fromContainer(c), nil
+	ws := m.fromContainer(c)
+	ws.Compose = m.composeInfo(ctx, c)
+	return ws, nil
 }
 
 // List returns every workspace of this instance, sorted by name.
@@ -364,7 +371,9 @@ func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
 			}
 			c = rc
 		}
-		out = append(out, m.fromContainer(c))
+		ws := m.fromContainer(c)
+		ws.Compose = m.composeInfo(ctx, c)
+		out = append(out, ws)
 	}
 	sortByName(out)
 	return out, nil
@@ -375,6 +384,9 @@ func (m *Manager) List(ctx context.Context) ([]*Workspace, error) {
 func (m *Manager) fromContainer(c *runtime.Container) *Workspace {
 	ws := decodeLabels(c.Labels)
 	ws.ContainerID = c.ID
+	if project := c.Labels[LabelComposeProject]; project != "" {
+		ws.Compose = &ComposeInfo{Project: project, Service: c.Labels[LabelComposeService]}
+	}
 	if ws.Image == "" {
 		ws.Image = c.Image
 	}

@@ -147,7 +147,7 @@ type keyConfig struct {
 // cacheable reports whether a configuration makes an image worth keeping:
 // it builds one, installs features, or has setup phases to bake.
 func cacheable(r *resolved) bool {
-	if r.kind == KindDefault {
+	if r.kind == KindDefault || r.compose != nil {
 		return false
 	}
 	return r.build != nil || len(r.features) > 0 || !r.cfg.OnCreateCommand.Empty() || !r.cfg.UpdateContentCommand.Empty()
@@ -506,7 +506,7 @@ func (m *Manager) prebuildFolder(ctx context.Context, local string, src Source, 
 	if err != nil {
 		return nil, err
 	}
-	if r.kind == KindDefault {
+	if r.kind == KindDefault || r.compose != nil {
 		return nil, fmt.Errorf("%w: %s has no devcontainer.json or Dockerfile: there is nothing to prebuild (the default image %s is used as it is)", ErrSourceInvalid, src.URL, m.opts.DefaultImage)
 	}
 	if !cacheable(r) {

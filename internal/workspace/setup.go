@@ -31,6 +31,10 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 		return nil, kind, inStep("config", err)
 	}
 	r.cacheFrom = m.CacheFrom(src.URL)
+	if r.compose != nil {
+		ws, err := m.composeSetup(ctx, name, src, local, consent, r, "", p)
+		return ws, kind, err
+	}
 	asked := planTrust(r, local)
 	if r.build == nil {
 		// An image that is here already tells what it asks for now.
@@ -74,16 +78,24 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 			_ = m.rt.Remove(cctx, id)
 		}
 	}()
+	ws, err = m.finishStep(ctx, name, ws, id, img, r, cp, p)
+	return ws, kind, err
+}
+
+// finishStep records container id as workspace ws's container and runs
+// its setup hooks. A failed hook returns ws in StateError with an error
+// matching ErrHookFailed.
+func (m *Manager) finishStep(ctx context.Context, name string, ws *Workspace, id string, img *builtImage, r *resolved, cp *containerPlan, p Progress) (*Workspace, error) {
 	if err := m.saveConfig(name, id, img.merged, cp.hostEnv); err != nil {
-		return nil, kind, inStep("container", err)
+		return nil, inStep("container", err)
 	}
 	baked := m.restoreBaked(ctx, id, img, r.folder, p)
 	if err := m.updateMarker(name, func(mk *marker) { mk.Container, mk.Done = id, baked }); err != nil {
-		return nil, kind, inStep("container", err)
+		return nil, inStep("container", err)
 	}
 	c, err := m.rt.Inspect(ctx, id)
 	if err != nil {
-		return nil, kind, inStep("container", m.engineErr(err))
+		return nil, inStep("container", m.engineErr(err))
 	}
 	err = m.hooksStep(ctx, ws, c, img.merged, cp.hostEnv, true, p)
 	if ctx.Err() == nil {
@@ -91,21 +103,21 @@ func (m *Manager) setup(ctx context.Context, name string, src Source, local, con
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, kind, ctx.Err()
+			return nil, ctx.Err()
 		}
 		if !errors.Is(err, ErrHookFailed) {
-			return nil, kind, inStep("container", err)
+			return nil, inStep("container", err)
 		}
 		ws.State, ws.LastError = StateError, err.Error()
 		_ = m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseError, err.Error() })
-		return ws, kind, inStep("hooks", err)
+		return ws, inStep("hooks", err)
 	}
 	if err := m.updateMarker(name, func(mk *marker) { mk.Phase, mk.Error = phaseReady, "" }); err != nil {
-		return nil, kind, err
+		return nil, err
 	}
 	p.Step("")
 	ws.State = StateRunning
-	return ws, kind, nil
+	return ws, nil
 }
 
 // planStep reads the source's configuration and resolves everything that

@@ -76,6 +76,8 @@ type Workspace struct {
 	Ports []int `json:"ports,omitempty"`
 	// LastError is the failure that put the workspace in StateError.
 	LastError string `json:"lastError,omitempty"`
+	// Compose is set for a workspace that runs in a Compose project.
+	Compose *ComposeInfo `json:"compose,omitempty"`
 }
 
 // SSHDomain is the pseudo top-level domain of workspace SSH host names.
