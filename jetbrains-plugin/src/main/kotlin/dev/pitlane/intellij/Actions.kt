@@ -1,28 +1,31 @@
 package dev.pitlane.intellij
 
+import com.intellij.openapi.actionSystem.ActionGroup
 import com.intellij.openapi.actionSystem.ActionUpdateThread
+import com.intellij.openapi.actionSystem.AnAction
 import com.intellij.openapi.actionSystem.AnActionEvent
 import com.intellij.openapi.actionSystem.DataKey
 import com.intellij.openapi.application.ApplicationManager
-import com.intellij.openapi.fileEditor.FileEditorManager
 import com.intellij.openapi.project.DumbAwareAction
-import com.intellij.openapi.project.Project
-import com.intellij.openapi.ui.Messages
-import com.intellij.openapi.vfs.LocalFileSystem
-import com.intellij.testFramework.LightVirtualFile
-import dev.pitlane.core.Presentation
+import com.intellij.openapi.ui.popup.JBPopupFactory
+import dev.pitlane.core.Port
+import dev.pitlane.core.PortText
 import dev.pitlane.core.Workspace
-import java.nio.file.Paths
+import dev.pitlane.core.WorkspaceMenu
+import dev.pitlane.core.WorkspaceSearch
 
 /** Data keys the tool window provides to its actions. */
 object PitlaneKeys {
-    /** The workspace selected in the tool window. */
+    /** The workspace selected in the tool window (or the one a port row belongs to). */
     val WORKSPACE: DataKey<Workspace> = DataKey.create("Pitlane.Workspace")
+
+    /** The port row selected in the tool window. */
+    val PORT: DataKey<Port> = DataKey.create("Pitlane.Port")
 }
 
 private val session get() = PitlaneService.get().session
 
-/** Find Action / Tools menu: the Create Workspace dialog, then a background create. */
+/** Find Action / Tools menu: the Create Workspace dialog, then a background create (asking for trust if needed). */
 class CreateWorkspaceAction : DumbAwareAction() {
     override fun getActionUpdateThread() = ActionUpdateThread.BGT
 
@@ -31,7 +34,7 @@ class CreateWorkspaceAction : DumbAwareAction() {
         val dialog = CreateWorkspaceDialog(project)
         if (!dialog.showAndGet()) return
         val params = dialog.params(Background.ide())
-        Background.run(project, "Creating workspace", { progress -> session.create(params, progress) }) { result ->
+        Background.run(project, "Creating workspace", { progress -> session.createWithTrust(params, Consent.trust(project), progress) }) { result ->
             PitlaneService.notify(project, "Workspace ${result.workspace.name} is running.")
             val open = result.open
             if (open != null) {
@@ -53,78 +56,68 @@ class RefreshAction : DumbAwareAction() {
     }
 }
 
-/** An action on the workspace selected in the tool window. */
-abstract class WorkspaceAction : DumbAwareAction() {
+/**
+ * The menu of the selected row: for a workspace, exactly the actions the
+ * bridge lists for it ([WorkspaceMenu]); for a port, what [PortText] offers.
+ * Nothing here looks at the workspace's state.
+ */
+class WorkspaceActionsGroup : ActionGroup() {
     override fun getActionUpdateThread() = ActionUpdateThread.BGT
 
-    protected abstract fun enabled(ws: Workspace): Boolean
-
-    protected abstract fun perform(project: Project?, ws: Workspace)
-
-    override fun update(e: AnActionEvent) {
-        val ws = e.getData(PitlaneKeys.WORKSPACE)
-        e.presentation.isEnabled = ws != null && enabled(ws)
+    override fun getChildren(e: AnActionEvent?): Array<AnAction> {
+        val ws = e?.getData(PitlaneKeys.WORKSPACE) ?: return AnAction.EMPTY_ARRAY
+        val port = e.getData(PitlaneKeys.PORT)
+        return if (port != null) portActions(ws, port) else workspaceActions(ws)
     }
+
+    companion object {
+        fun workspaceActions(ws: Workspace): Array<AnAction> =
+            WorkspaceMenu.items(ws).map { item ->
+                object : DumbAwareAction(item.label, item.description, null) {
+                    override fun getActionUpdateThread() = ActionUpdateThread.BGT
+
+                    override fun actionPerformed(e: AnActionEvent) = Dispatch.perform(e.project, ws, item.action)
+                }
+            }.toTypedArray()
+
+        fun portActions(ws: Workspace, port: Port): Array<AnAction> =
+            PortText.actions(port).map { label ->
+                object : DumbAwareAction(label) {
+                    override fun getActionUpdateThread() = ActionUpdateThread.BGT
+
+                    override fun actionPerformed(e: AnActionEvent) = Dispatch.port(e.project, ws, port, label)
+                }
+            }.toTypedArray()
+    }
+}
+
+/** "Go to Workspace…": a searchable list of every workspace, then that workspace's menu. */
+class GoToWorkspaceAction : DumbAwareAction() {
+    override fun getActionUpdateThread() = ActionUpdateThread.BGT
 
     override fun actionPerformed(e: AnActionEvent) {
-        val ws = e.getData(PitlaneKeys.WORKSPACE) ?: return
-        perform(e.project, ws)
-    }
-}
-
-class OpenAction : WorkspaceAction() {
-    override fun enabled(ws: Workspace) = Presentation.canOpen(ws)
-
-    override fun perform(project: Project?, ws: Workspace) =
-        Background.run(project, "Opening ${ws.name}", { session.open(ws.name, Background.ide()) }) { Background.open(project, it) }
-}
-
-class StartAction : WorkspaceAction() {
-    override fun enabled(ws: Workspace) = Presentation.canStart(ws)
-
-    override fun perform(project: Project?, ws: Workspace) =
-        Background.run(project, "Starting ${ws.name}", { session.start(ws.name, progress = it) })
-}
-
-class StopAction : WorkspaceAction() {
-    override fun enabled(ws: Workspace) = Presentation.canStop(ws)
-
-    override fun perform(project: Project?, ws: Workspace) =
-        Background.run(project, "Stopping ${ws.name}", { session.stop(ws.name) })
-}
-
-class RebuildAction : WorkspaceAction() {
-    override fun enabled(ws: Workspace) = Presentation.canRebuild(ws)
-
-    override fun perform(project: Project?, ws: Workspace) =
-        Background.run(project, "Rebuilding ${ws.name}", { session.rebuild(ws.name, progress = it) })
-}
-
-class DeleteAction : WorkspaceAction() {
-    override fun enabled(ws: Workspace) = Presentation.canDelete(ws)
-
-    override fun perform(project: Project?, ws: Workspace) {
-        val answer = Messages.showYesNoDialog(
-            project,
-            "Delete workspace ${ws.name}? Its container, image and Pitlane's data for it are removed; " +
-                "files in a local source folder are kept.",
-            "Delete Workspace",
-            Messages.getWarningIcon(),
-        )
-        if (answer != Messages.YES) return
-        Background.run(project, "Deleting ${ws.name}", { session.delete(ws.name) })
-    }
-}
-
-class ShowLogAction : WorkspaceAction() {
-    override fun enabled(ws: Workspace) = true
-
-    override fun perform(project: Project?, ws: Workspace) {
-        if (project == null) return
-        Background.run(project, "Reading the log of ${ws.name}", { session.logs(ws.name) }) { logs ->
-            val file = logs.path.takeIf { it.isNotEmpty() }?.let { LocalFileSystem.getInstance().refreshAndFindFileByNioFile(Paths.get(it)) }
-                ?: LightVirtualFile("${ws.name}.log", logs.lines.orEmpty().joinToString("\n"))
-            FileEditorManager.getInstance(project).openFile(file, true)
+        val project = e.project
+        // Most recently used first; typing filters the rows as the tool window's search does.
+        val all = WorkspaceSearch.filter(session.model.snapshot(), "")
+        if (all.isEmpty()) {
+            PitlaneService.notify(project, "There are no Pitlane workspaces yet: use Pitlane: Create Workspace.")
+            ApplicationManager.getApplication().executeOnPooledThread { session.refresh() }
+            return
         }
+        JBPopupFactory.getInstance().createPopupChooserBuilder(all)
+            .setTitle("Go to Workspace")
+            .setNamerForFiltering { WorkspaceSearch.row(it) + " " + it.source.url }
+            .setRenderer(WorkspaceRenderer.list())
+            .setItemChosenCallback { ws ->
+                val current = session.model[ws.name] ?: ws
+                val group = object : ActionGroup(current.name, true) {
+                    override fun getChildren(e: AnActionEvent?) = WorkspaceActionsGroup.workspaceActions(current)
+                }
+                JBPopupFactory.getInstance()
+                    .createActionGroupPopup(current.name, group, e.dataContext, JBPopupFactory.ActionSelectionAid.SPEEDSEARCH, true)
+                    .showInFocusCenter()
+            }
+            .createPopup()
+            .showInFocusCenter()
     }
 }

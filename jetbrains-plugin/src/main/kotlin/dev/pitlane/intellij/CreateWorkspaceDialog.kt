@@ -14,6 +14,8 @@ import com.intellij.util.ui.FormBuilder
 import dev.pitlane.core.CreateForm
 import dev.pitlane.core.CreateParams
 import dev.pitlane.core.DetectResult
+import dev.pitlane.core.ProviderInfo
+import com.intellij.ui.SimpleListCellRenderer
 import javax.swing.DefaultComboBoxModel
 import javax.swing.JButton
 import javax.swing.JComponent
@@ -32,6 +34,9 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
     private val configs = ComboBox(DefaultComboBoxModel(arrayOf(AUTO)))
     private val findConfigs = JButton("Find Configurations")
     private val configStatus = JBLabel()
+    // Shown only when the bridge offers more than one provider.
+    private val providers = ComboBox(DefaultComboBoxModel<ProviderInfo>())
+    private val providerLabel = JBLabel("Run on:")
 
     init {
         title = "Create Pitlane Workspace"
@@ -44,6 +49,10 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
         source.textField.addFocusListener(object : java.awt.event.FocusAdapter() {
             override fun focusLost(e: java.awt.event.FocusEvent?) = lookUpConfigs()
         })
+        providers.renderer = SimpleListCellRenderer.create("") { CreateForm.providerLabel(it) }
+        providers.isVisible = false
+        providerLabel.isVisible = false
+        lookUpProviders()
         init()
     }
 
@@ -58,6 +67,7 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
             .addLabeledComponent("Workspace name:", name)
             .addLabeledComponent("Configuration:", configRow)
             .addComponentToRightColumn(configStatus)
+            .addLabeledComponent(providerLabel, providers)
             .panel
     }
 
@@ -73,7 +83,26 @@ class CreateWorkspaceDialog(private val project: Project?) : DialogWrapper(proje
     fun params(ide: String?): CreateParams {
         val config = (configs.selectedItem as? String)?.takeIf { it != AUTO }
         val s = PitlaneSettings.get().state
-        return CreateForm.params(source.text, branch.text, name.text, config, ide, s.dotfilesRepository, s.dotfilesScript)
+        val provider = if (providers.isVisible) providers.selectedItem as? ProviderInfo else null
+        return CreateForm.params(source.text, branch.text, name.text, config, ide, s.dotfilesRepository, s.dotfilesScript, provider)
+    }
+
+    /** Offers a provider choice when the bridge has several (a bridge without provider/list: none). */
+    private fun lookUpProviders() {
+        // Called before the dialog shows: any modality, so the update runs while it is open.
+        val modality = ModalityState.any()
+        ApplicationManager.getApplication().executeOnPooledThread {
+            PitlaneService.get().session.providers().whenComplete { list, _ ->
+                val choice = list?.let { CreateForm.providerChoice(it) } ?: return@whenComplete
+                ApplicationManager.getApplication().invokeLater({
+                    providers.model = DefaultComboBoxModel(choice.toTypedArray())
+                    providers.selectedItem = CreateForm.defaultProvider(choice)
+                    providers.isVisible = true
+                    providerLabel.isVisible = true
+                    pack()
+                }, modality)
+            }
+        }
     }
 
     /** Asks the bridge for the source's devcontainer.json files and offers them. */

@@ -13,63 +13,99 @@ import com.intellij.openapi.project.Project
 import com.intellij.openapi.wm.ToolWindow
 import com.intellij.openapi.wm.ToolWindowFactory
 import com.intellij.ui.AnimatedIcon
-import com.intellij.ui.CollectionListModel
 import com.intellij.ui.ColoredListCellRenderer
+import com.intellij.ui.ColoredTreeCellRenderer
 import com.intellij.ui.DoubleClickListener
 import com.intellij.ui.PopupHandler
 import com.intellij.ui.ScrollPaneFactory
+import com.intellij.ui.SimpleColoredComponent
 import com.intellij.ui.SimpleTextAttributes
-import com.intellij.ui.components.JBList
+import com.intellij.ui.TreeSpeedSearch
 import com.intellij.ui.content.ContentFactory
+import com.intellij.ui.treeStructure.Tree
+import dev.pitlane.core.Actions
+import dev.pitlane.core.Port
+import dev.pitlane.core.PortText
 import dev.pitlane.core.Presentation
 import dev.pitlane.core.SessionStatus
 import dev.pitlane.core.Workspace
+import dev.pitlane.core.WorkspaceMenu
 import dev.pitlane.core.WorkspaceState
 import java.awt.BorderLayout
 import java.awt.event.MouseEvent
 import java.time.Instant
 import javax.swing.JList
 import javax.swing.JPanel
+import javax.swing.JTree
+import javax.swing.tree.DefaultMutableTreeNode
+import javax.swing.tree.DefaultTreeModel
+import javax.swing.tree.TreePath
+import javax.swing.tree.TreeSelectionModel
 
 class PitlaneToolWindowFactory : ToolWindowFactory, DumbAware {
     override fun createToolWindowContent(project: Project, toolWindow: ToolWindow) {
         val panel = WorkspacesPanel(project)
-        val content = ContentFactory.getInstance().createContent(panel, "", false)
+        val content = ContentFactory.getInstance().createContent(panel, "Workspaces", false)
+        content.isCloseable = false
         content.setDisposer(panel)
         toolWindow.contentManager.addContent(content)
     }
 }
 
+/** A port row under its workspace. */
+data class PortRow(val workspace: String, val port: Port)
+
 /**
- * The workspace list: a view of the session's model, redrawn whenever the
- * model changes (list answers, workspace/didChange pushes, call results).
+ * The workspaces, each with its ports below it: a view of the session's
+ * model, redrawn whenever the model changes (list answers,
+ * workspace/didChange and workspace/portsChanged pushes, call results).
  */
 class WorkspacesPanel(private val project: Project) : JPanel(BorderLayout()), DataProvider, Disposable {
     private val session = PitlaneService.get().session
-    private val rows = CollectionListModel<Workspace>()
-    private val list = JBList(rows)
+    private val root = DefaultMutableTreeNode()
+    private val treeModel = DefaultTreeModel(root)
+    private val tree = Tree(treeModel)
     private val subscriptions = ArrayList<AutoCloseable>()
+    // Workspaces whose ports were asked for while they listed "ports" (asking starts the bridge's watch).
+    private val portsAsked = HashSet<String>()
 
     init {
-        list.cellRenderer = Renderer()
-        list.emptyText.text = "No workspaces"
-        list.emptyText.appendSecondaryText("Create Workspace", SimpleTextAttributes.LINK_PLAIN_ATTRIBUTES) {
+        tree.isRootVisible = false
+        tree.showsRootHandles = true
+        tree.selectionModel.selectionMode = TreeSelectionModel.SINGLE_TREE_SELECTION
+        tree.cellRenderer = TreeRenderer()
+        tree.emptyText.text = "No workspaces"
+        tree.emptyText.appendSecondaryText("Create Workspace", SimpleTextAttributes.LINK_PLAIN_ATTRIBUTES) {
             ActionManager.getInstance().getAction("Pitlane.CreateWorkspace")?.let { action ->
-                ActionManager.getInstance().tryToExecute(action, null, list, ActionPlaces.TOOLWINDOW_CONTENT, true)
+                ActionManager.getInstance().tryToExecute(action, null, tree, ActionPlaces.TOOLWINDOW_CONTENT, true)
             }
         }
-        PopupHandler.installPopupMenu(list, "Pitlane.WorkspaceActions", "PitlaneToolWindowPopup")
+        TreeSpeedSearch.installOn(tree, false) { path ->
+            when (val v = (path.lastPathComponent as? DefaultMutableTreeNode)?.userObject) {
+                is Workspace -> v.name
+                is PortRow -> PortText.label(v.port)
+                else -> ""
+            }
+        }
+        PopupHandler.installPopupMenu(tree, "Pitlane.WorkspaceActions", "PitlaneToolWindowPopup")
         object : DoubleClickListener() {
             override fun onDoubleClick(event: MouseEvent): Boolean {
-                val action = ActionManager.getInstance().getAction("Pitlane.Open") ?: return false
-                ActionManager.getInstance().tryToExecute(action, event, list, ActionPlaces.TOOLWINDOW_CONTENT, true)
+                val ws = selectedWorkspace() ?: return false
+                val port = selectedPort()
+                if (port != null) {
+                    Dispatch.port(project, ws, port, PortText.actions(port).first())
+                    return true
+                }
+                val action = WorkspaceMenu.defaultAction(ws) ?: return false
+                Dispatch.perform(project, ws, action)
                 return true
             }
-        }.installOn(list)
+        }.installOn(tree)
 
         val am = ActionManager.getInstance()
         val group = DefaultActionGroup().apply {
             am.getAction("Pitlane.CreateWorkspace")?.let { add(it) }
+            am.getAction("Pitlane.GoToWorkspace")?.let { add(it) }
             am.getAction("Pitlane.Refresh")?.let { add(it) }
             add(Separator.getInstance())
             am.getAction("Pitlane.WorkspaceActions")?.let { add(it) }
@@ -77,22 +113,62 @@ class WorkspacesPanel(private val project: Project) : JPanel(BorderLayout()), Da
         val toolbar = am.createActionToolbar("PitlaneToolWindow", group, true)
         toolbar.targetComponent = this
         add(toolbar.component, BorderLayout.NORTH)
-        add(ScrollPaneFactory.createScrollPane(list), BorderLayout.CENTER)
+        add(ScrollPaneFactory.createScrollPane(tree), BorderLayout.CENTER)
 
         subscriptions += session.model.addListener { redraw() }
-        subscriptions += session.addStatusListener { redraw() }
+        subscriptions += session.addStatusListener { s ->
+            // A new bridge knows nothing of the ports asked for before.
+            if (s is SessionStatus.Starting) ApplicationManager.getApplication().invokeLater { portsAsked.clear() }
+            redraw()
+        }
         redraw()
         ApplicationManager.getApplication().executeOnPooledThread { session.refresh() }
     }
 
-    /** Rebuilds the rows from the model on the UI thread, keeping the selection. */
+    private fun selectedNode() = tree.selectionPath?.lastPathComponent as? DefaultMutableTreeNode
+
+    private fun selectedPort(): Port? = (selectedNode()?.userObject as? PortRow)?.port
+
+    private fun selectedWorkspace(): Workspace? = when (val v = selectedNode()?.userObject) {
+        is Workspace -> v
+        is PortRow -> session.model[v.workspace]
+        else -> null
+    }
+
+    /** Rebuilds the tree from the model on the UI thread, keeping the selection and the expanded workspaces. */
     private fun redraw() {
         ApplicationManager.getApplication().invokeLater({
-            val selected = list.selectedValue?.name
-            rows.replaceAll(session.model.snapshot())
-            val i = rows.items.indexOfFirst { it.name == selected }
-            if (i >= 0) list.selectedIndex = i
-            list.emptyText.text = when (val s = session.status) {
+            val selected = keyOf(selectedNode()?.userObject)
+            val expanded = (0 until root.childCount).mapNotNull { i ->
+                val n = root.getChildAt(i) as DefaultMutableTreeNode
+                (n.userObject as? Workspace)?.name?.takeIf { tree.isExpanded(TreePath(n.path)) }
+            }.toSet()
+            root.removeAllChildren()
+            var select: TreePath? = null
+            for (ws in session.model.snapshot()) {
+                val node = DefaultMutableTreeNode(ws)
+                root.add(node)
+                // Ports are listed for workspaces whose actions include "ports"; the bridge keeps them current.
+                if (ws.allows(Actions.PORTS)) {
+                    if (portsAsked.add(ws.name)) session.ports(ws.name)
+                } else {
+                    portsAsked.remove(ws.name)
+                }
+                for (p in session.model.ports(ws.name)) node.add(DefaultMutableTreeNode(PortRow(ws.name, p), false))
+            }
+            treeModel.reload()
+            for (i in 0 until root.childCount) {
+                val n = root.getChildAt(i) as DefaultMutableTreeNode
+                val path = TreePath(n.path)
+                if ((n.userObject as Workspace).name in expanded || expanded.isEmpty()) tree.expandPath(path)
+                if (keyOf(n.userObject) == selected) select = path
+                for (j in 0 until n.childCount) {
+                    val c = n.getChildAt(j) as DefaultMutableTreeNode
+                    if (keyOf(c.userObject) == selected) select = TreePath(c.path)
+                }
+            }
+            select?.let { tree.selectionPath = it }
+            tree.emptyText.text = when (val s = session.status) {
                 is SessionStatus.Failed -> s.message
                 SessionStatus.Starting -> "Starting Pitlane…"
                 else -> "No workspaces"
@@ -100,28 +176,57 @@ class WorkspacesPanel(private val project: Project) : JPanel(BorderLayout()), Da
         }, project.disposed)
     }
 
-    override fun getData(dataId: String): Any? =
-        if (PitlaneKeys.WORKSPACE.`is`(dataId)) list.selectedValue else null
+    private fun keyOf(v: Any?): String? = when (v) {
+        is Workspace -> v.name
+        is PortRow -> "${v.workspace}:${v.port.port}"
+        else -> null
+    }
+
+    override fun getData(dataId: String): Any? = when {
+        PitlaneKeys.WORKSPACE.`is`(dataId) -> selectedWorkspace()
+        PitlaneKeys.PORT.`is`(dataId) -> selectedPort()
+        else -> null
+    }
 
     override fun dispose() {
         subscriptions.forEach { runCatching { it.close() } }
         subscriptions.clear()
     }
 
-    private class Renderer : ColoredListCellRenderer<Workspace>() {
-        override fun customizeCellRenderer(list: JList<out Workspace>, value: Workspace, index: Int, selected: Boolean, hasFocus: Boolean) {
-            icon = when (value.stateValue) {
-                WorkspaceState.RUNNING -> AllIcons.Actions.Execute
-                WorkspaceState.STOPPED -> AllIcons.Actions.Suspend
-                WorkspaceState.ERROR -> AllIcons.General.Error
-                WorkspaceState.CREATING, WorkspaceState.DELETING -> AnimatedIcon.Default.INSTANCE
-                WorkspaceState.UNKNOWN -> AllIcons.General.Information
+    private class TreeRenderer : ColoredTreeCellRenderer() {
+        override fun customizeCellRenderer(tree: JTree, value: Any?, selected: Boolean, expanded: Boolean, leaf: Boolean, row: Int, hasFocus: Boolean) {
+            when (val v = (value as? DefaultMutableTreeNode)?.userObject) {
+                is Workspace -> WorkspaceRenderer.render(this, v)
+                is PortRow -> {
+                    icon = if (v.port.forwarded != null) AllIcons.Nodes.Plugin else AllIcons.Nodes.PluginLogo
+                    append(PortText.label(v.port))
+                    toolTipText = v.port.forwarded?.url
+                }
             }
-            append(value.name, SimpleTextAttributes.REGULAR_BOLD_ATTRIBUTES)
-            append("  " + Presentation.stateLabel(value.stateValue), SimpleTextAttributes.GRAYED_ATTRIBUTES)
-            append("  " + Presentation.sourceLabel(value.source))
-            append("  last used " + Presentation.ago(value.lastUsedAtInstant, Instant.now()), SimpleTextAttributes.GRAYED_SMALL_ATTRIBUTES)
-            toolTipText = Presentation.details(value)
         }
+    }
+}
+
+/** How a workspace row looks, in the tool window and in Go to Workspace. */
+object WorkspaceRenderer {
+    fun render(c: SimpleColoredComponent, ws: Workspace) {
+        c.icon = when (ws.stateValue) {
+            WorkspaceState.RUNNING -> AllIcons.Actions.Execute
+            WorkspaceState.STOPPED -> AllIcons.Actions.Suspend
+            WorkspaceState.ERROR -> AllIcons.General.Error
+            WorkspaceState.INTERRUPTED -> AllIcons.General.Warning
+            WorkspaceState.CREATING, WorkspaceState.DELETING -> AnimatedIcon.Default.INSTANCE
+            WorkspaceState.UNKNOWN -> AllIcons.General.Information
+        }
+        c.append(ws.name, SimpleTextAttributes.REGULAR_BOLD_ATTRIBUTES)
+        c.append("  " + Presentation.stateLabel(ws.stateValue), SimpleTextAttributes.GRAYED_ATTRIBUTES)
+        c.append("  " + Presentation.sourceLabel(ws.source))
+        c.append("  last used " + Presentation.ago(ws.lastUsedAtInstant, Instant.now()), SimpleTextAttributes.GRAYED_SMALL_ATTRIBUTES)
+        c.toolTipText = Presentation.details(ws)
+    }
+
+    fun list() = object : ColoredListCellRenderer<Workspace>() {
+        override fun customizeCellRenderer(list: JList<out Workspace>, value: Workspace, index: Int, selected: Boolean, hasFocus: Boolean) =
+            render(this, value)
     }
 }

@@ -21,6 +21,35 @@ fun interface ChangeListener {
     fun onChange(change: DidChangeParams)
 }
 
+/** Receives workspace/portsChanged notifications: all of [name]'s ports. */
+fun interface PortsListener {
+    fun onPorts(name: String, ports: List<Port>)
+}
+
+/** Receives the lines appended to a followed log, oldest first. */
+fun interface LogListener {
+    fun onLines(lines: List<String>)
+}
+
+/**
+ * A log being followed: [result] holds the lines up to now; later lines go
+ * to the listener given to [BridgeClient.followLogs]. [close] ends the
+ * follow on the bridge.
+ */
+class LogFollow internal constructor(
+    val result: LogsResult,
+    private val unfollow: () -> CompletableFuture<Unit>,
+) : AutoCloseable {
+    val followId: String get() = result.followId.orEmpty()
+
+    /** Ends the follow; no more lines reach the listener after this returns. */
+    fun stop(): CompletableFuture<Unit> = unfollow()
+
+    override fun close() {
+        stop()
+    }
+}
+
 /** Receives window/logMessage and window/showMessage notifications; [show] is true for showMessage. */
 fun interface MessageListener {
     fun onMessage(type: Int, message: String, show: Boolean)
@@ -52,6 +81,10 @@ class BridgeClient private constructor(
     private val launcher: Launcher<BridgeServer>
     private val changeListeners = CopyOnWriteArrayList<ChangeListener>()
     private val messageListeners = CopyOnWriteArrayList<MessageListener>()
+    private val portsListeners = CopyOnWriteArrayList<PortsListener>()
+    private val follows = ConcurrentHashMap<String, LogListener>()
+    // Lines of follows whose logs answer has not been read yet (the bridge may send them first).
+    private val early = LinkedHashMap<String, MutableList<String>>()
     private val progress = ConcurrentHashMap<String, ProgressListener>()
     private val pending = ConcurrentHashMap.newKeySet<CompletableFuture<*>>()
     private val nextToken = AtomicLong()
@@ -106,6 +139,11 @@ class BridgeClient private constructor(
         return AutoCloseable { messageListeners -= l }
     }
 
+    fun addPortsListener(l: PortsListener): AutoCloseable {
+        portsListeners += l
+        return AutoCloseable { portsListeners -= l }
+    }
+
     /** Sends initialize; [clientVersion] is the plugin's version. */
     fun initialize(clientVersion: String? = null): CompletableFuture<InitializeResult> =
         call(server.initialize(InitializeParams(Protocol.VERSION, ClientInfo(Protocol.CLIENT_NAME, clientVersion)))) { it }
@@ -151,6 +189,47 @@ class BridgeClient private constructor(
 
     /** The last [tail] lines of a workspace's log (null: the server's default). */
     fun logs(name: String, tail: Int? = null): CompletableFuture<LogsResult> = call(server.logs(LogsParams(name, tail))) { it }
+
+    /**
+     * The last [tail] lines of a workspace's log, and then every line
+     * appended to it, to [listener], until [LogFollow.stop] (or the end of
+     * the bridge). The listener sees no line twice and none out of order.
+     */
+    fun followLogs(name: String, tail: Int? = null, listener: LogListener): CompletableFuture<LogFollow> =
+        call(server.logs(LogsParams(name, tail, follow = true))) { r ->
+            // Runs on the reader thread, before any later notification is dispatched.
+            val id = r.followId
+            if (id.isNullOrEmpty()) throw BridgeException(ErrorCodes.INTERNAL_ERROR, "the Pitlane bridge did not start following the log of $name; update pitlane")
+            follows[id] = listener
+            synchronized(early) { early.remove(id) }?.let { listener.onLines(it) }
+            LogFollow(r) { unfollowLogs(id) }
+        }
+
+    /** Ends a follow started by [followLogs]; an unknown id is not an error. */
+    fun unfollowLogs(followId: String): CompletableFuture<Unit> {
+        follows.remove(followId)
+        return call(server.unfollowLogs(UnfollowLogsParams(followId))) { }
+    }
+
+    /** A workspace's ports: configured ones and those listening inside, sorted by number. Asking starts the bridge's watch. */
+    fun ports(name: String): CompletableFuture<List<Port>> = call(server.ports(NameParams(name))) { it.ports.orEmpty() }
+
+    /**
+     * Forwards [port] of a running workspace to 127.0.0.1 for as long as the
+     * bridge runs; [localPort] null or 0: the same number if free, else
+     * another one ([ForwardPortResult.message] says so).
+     */
+    fun forwardPort(name: String, port: Int, localPort: Int? = null): CompletableFuture<ForwardPortResult> =
+        call(server.forwardPort(ForwardPortParams(name, port, localPort))) { it }
+
+    fun stopForwarding(name: String, port: Int): CompletableFuture<Unit> =
+        call(server.stopForwarding(StopForwardingParams(name, port))) { }
+
+    /**
+     * The providers workspaces can be created on. Fails with
+     * [ErrorCodes.METHOD_NOT_FOUND] from a bridge without providers.
+     */
+    fun providers(): CompletableFuture<List<ProviderInfo>> = call(server.providerList()) { it.providers.orEmpty() }
 
     /** The devcontainer.json files of a source, for a picker before create. */
     fun configs(source: String): CompletableFuture<List<String>> = call(server.configs(ConfigsParams(source))) { it.configs.orEmpty() }
@@ -219,6 +298,24 @@ class BridgeClient private constructor(
         override fun showMessage(params: ShowMessageParams) {
             messageListeners.forEach { it.onMessage(params.type, params.message, true) }
         }
+
+        override fun portsChanged(params: PortsChangedParams) {
+            portsListeners.forEach { it.onPorts(params.name, params.ports.orEmpty()) }
+        }
+
+        override fun logAppended(params: LogAppendedParams) {
+            val lines = params.lines.orEmpty()
+            val l = follows[params.followId]
+            if (l != null) {
+                l.onLines(lines)
+                return
+            }
+            synchronized(early) {
+                early.getOrPut(params.followId) { ArrayList() }.addAll(lines)
+                // Lines of follows that were stopped are dropped; keep only a few recent ids.
+                while (early.size > MAX_EARLY_FOLLOWS) early.remove(early.keys.first())
+            }
+        }
     }
 
     companion object {
@@ -227,6 +324,7 @@ class BridgeClient private constructor(
             BridgeClient(input, output, tap)
 
         private val threadCount = AtomicInteger()
+        private const val MAX_EARLY_FOLLOWS = 16
 
         private fun daemonThreads() = ThreadFactory { r ->
             Thread(r, "pitlane-bridge-client-" + threadCount.incrementAndGet()).apply { isDaemon = true }

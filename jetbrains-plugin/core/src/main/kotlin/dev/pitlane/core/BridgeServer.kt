@@ -51,6 +51,21 @@ interface BridgeServer {
     @JsonRequest(Protocol.WORKSPACE_DETECT)
     fun detect(params: DetectParams): CompletableFuture<DetectResult>
 
+    @JsonRequest(Protocol.WORKSPACE_PORTS)
+    fun ports(params: NameParams): CompletableFuture<PortsResult>
+
+    @JsonRequest(Protocol.WORKSPACE_FORWARD_PORT)
+    fun forwardPort(params: ForwardPortParams): CompletableFuture<ForwardPortResult>
+
+    @JsonRequest(Protocol.WORKSPACE_STOP_FORWARDING)
+    fun stopForwarding(params: StopForwardingParams): CompletableFuture<Any?>
+
+    @JsonRequest(Protocol.WORKSPACE_UNFOLLOW_LOGS)
+    fun unfollowLogs(params: UnfollowLogsParams): CompletableFuture<Any?>
+
+    @JsonRequest(Protocol.PROVIDER_LIST)
+    fun providerList(): CompletableFuture<ProviderListResult>
+
     @JsonRequest(Protocol.TELEMETRY_SET_CONSENT)
     fun setConsent(params: SetConsentParams): CompletableFuture<SetConsentResult>
 }
@@ -68,4 +83,10 @@ interface BridgeClientEndpoint {
 
     @JsonNotification(Protocol.SHOW_MESSAGE)
     fun showMessage(params: ShowMessageParams)
+
+    @JsonNotification(Protocol.PORTS_CHANGED)
+    fun portsChanged(params: PortsChangedParams)
+
+    @JsonNotification(Protocol.LOG_APPENDED)
+    fun logAppended(params: LogAppendedParams)
 }

@@ -2,6 +2,7 @@ package dev.pitlane.core
 
 import java.nio.file.Path
 import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
 
 /** Where the session's connection to the bridge stands. */
@@ -51,6 +52,10 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
     private var process: BridgeProcess? = null
     private var ready: CompletableFuture<BridgeClient>? = null
     private val statusListeners = CopyOnWriteArrayList<(SessionStatus) -> Unit>()
+    // The create, start or rebuild this session runs for a workspace, for its "cancel" action.
+    private val running = ConcurrentHashMap<String, CompletableFuture<*>>()
+    // Creates without a name: the bridge derives it, so they are found by elimination.
+    private val unnamed = ConcurrentHashMap.newKeySet<CompletableFuture<*>>()
 
     @Volatile
     var status: SessionStatus = SessionStatus.Stopped
@@ -82,6 +87,7 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
             process = p
             val c = p.client
             c.addChangeListener { model.apply(it) }
+            c.addPortsListener { name, ports -> model.setPorts(name, ports) }
             c.addMessageListener { type, message, show -> if (show) options.show(type, message) else options.log(message) }
             c.closed.thenRun { onClosed(p) }
             val f = c.initialize(options.clientVersion).thenCompose { info ->
@@ -120,16 +126,63 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
     }
 
     fun create(params: CreateParams, progress: ProgressListener? = null): CompletableFuture<CreateResult> =
-        withClient { it.create(params, progress) }.also { f -> f.thenAccept { model.put(it.workspace) } }
+        withClient { it.create(params, progress) }.also { f ->
+            val name = params.name
+            if (name != null) {
+                track(name, f)
+            } else {
+                unnamed += f
+                f.whenComplete { _, _ -> unnamed -= f }
+            }
+            f.thenAccept { model.put(it.workspace) }
+        }
 
     fun start(name: String, trust: Boolean = false, progress: ProgressListener? = null): CompletableFuture<Workspace> =
-        withClient { it.start(name, trust, progress) }.also { f -> f.thenAccept { model.put(it) } }
+        withClient { it.start(name, trust, progress) }.also { f ->
+            track(name, f)
+            f.thenAccept { model.put(it) }
+        }
+
+    /** [create], and when the configuration needs trust, asks [prompt] and creates again with trust. */
+    fun createWithTrust(params: CreateParams, prompt: TrustPrompt, progress: ProgressListener? = null): CompletableFuture<CreateResult> =
+        Retry.withTrust(prompt) { trust -> create(if (trust) params.copy(trust = true) else params, progress) }
+
+    /** [start], asking [prompt] when the configuration needs trust. */
+    fun startWithTrust(name: String, prompt: TrustPrompt, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        Retry.withTrust(prompt) { trust -> start(name, trust, progress) }
+
+    /** [rebuild], asking [prompt] when the configuration needs trust. */
+    fun rebuildWithTrust(name: String, prompt: TrustPrompt, progress: ProgressListener? = null): CompletableFuture<Workspace> =
+        Retry.withTrust(prompt) { trust -> rebuild(name, trust, progress) }
+
+    /** [delete], and when the clone holds unsaved work, asks [prompt] and deletes again discarding it. */
+    fun deleteAsking(name: String, prompt: UnsavedWorkPrompt): CompletableFuture<Unit> =
+        Retry.withDiscard(prompt) { discard -> delete(name, discard) }
+
+    /**
+     * Cancels the create, start or rebuild of [name] that this session runs
+     * (the workspace's "cancel" action); false when there is none. A create
+     * sent without a name is found when it is the only such create running.
+     */
+    fun cancel(name: String): Boolean {
+        running[name]?.let { return it.cancel(true) }
+        val only = unnamed.toList().singleOrNull() ?: return false
+        return only.cancel(true)
+    }
+
+    private fun track(name: String, f: CompletableFuture<*>) {
+        running[name] = f
+        f.whenComplete { _, _ -> running.remove(name, f) }
+    }
 
     fun stop(name: String): CompletableFuture<Workspace> =
         withClient { it.stop(name) }.also { f -> f.thenAccept { model.put(it) } }
 
     fun rebuild(name: String, trust: Boolean = false, progress: ProgressListener? = null): CompletableFuture<Workspace> =
-        withClient { it.rebuild(name, trust, progress) }.also { f -> f.thenAccept { model.put(it) } }
+        withClient { it.rebuild(name, trust, progress) }.also { f ->
+            track(name, f)
+            f.thenAccept { model.put(it) }
+        }
 
     fun delete(name: String, discardChanges: Boolean = false): CompletableFuture<Unit> =
         withClient { it.delete(name, discardChanges) }.also { f -> f.thenAccept { model.remove(name) } }
@@ -137,6 +190,38 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
     fun open(name: String, ide: String?): CompletableFuture<OpenResult> = withClient { it.open(name, ide) }
 
     fun logs(name: String, tail: Int? = null): CompletableFuture<LogsResult> = withClient { it.logs(name, tail) }
+
+    /** The log's last [tail] lines, then its new lines to [listener] until [LogFollow.stop]. */
+    fun followLogs(name: String, tail: Int? = null, listener: LogListener): CompletableFuture<LogFollow> =
+        withClient { it.followLogs(name, tail, listener) }
+
+    /** A workspace's ports, also kept in [model] (and current from then on through workspace/portsChanged). */
+    fun ports(name: String): CompletableFuture<List<Port>> =
+        withClient { it.ports(name) }.also { f -> f.thenAccept { model.setPorts(name, it) } }
+
+    fun forwardPort(name: String, port: Int, localPort: Int? = null): CompletableFuture<ForwardPortResult> =
+        withClient { it.forwardPort(name, port, localPort) }.also { f -> f.thenAccept { model.putPort(name, it.toPort()) } }
+
+    fun stopForwarding(name: String, port: Int): CompletableFuture<Unit> =
+        withClient { it.stopForwarding(name, port) }.also { f ->
+            f.thenAccept { model.ports(name).firstOrNull { it.port == port }?.let { p -> model.putPort(name, p.copy(forwarded = null)) } }
+        }
+
+    /**
+     * The providers to offer in the create dialog; empty when the bridge has
+     * none to choose from (it does not know provider/list).
+     */
+    fun providers(): CompletableFuture<List<ProviderInfo>> {
+        val out = CompletableFuture<List<ProviderInfo>>()
+        withClient { it.providers() }.whenComplete { v, e ->
+            when {
+                e == null -> out.complete(v)
+                (unwrapCallError(e) as? BridgeException)?.code == ErrorCodes.METHOD_NOT_FOUND -> out.complete(emptyList())
+                else -> out.completeExceptionally(unwrapCallError(e))
+            }
+        }
+        return out
+    }
 
     fun configs(source: String): CompletableFuture<List<String>> = withClient { it.configs(source) }
 
@@ -186,11 +271,16 @@ class PitlaneSession(private val options: SessionOptions) : AutoCloseable {
 /** A future completed by a future created later; cancelling it cancels that one. */
 internal class ChainedFuture<T> : CompletableFuture<T>() {
     @Volatile
-    private var inner: CompletableFuture<T>? = null
+    private var inner: CompletableFuture<*>? = null
 
-    fun link(f: CompletableFuture<T>) {
+    /** Makes [f] the future that cancelling this one cancels, without completing this one from it. */
+    fun track(f: CompletableFuture<*>) {
         inner = f
         if (isCancelled) f.cancel(true)
+    }
+
+    fun link(f: CompletableFuture<T>) {
+        track(f)
         f.whenComplete { v, e -> if (e != null) completeExceptionally(unwrapCallError(e)) else complete(v) }
     }
 

@@ -8,7 +8,7 @@ import java.time.Instant
  * without an IDE.
  */
 object Presentation {
-    /** "Running", "Stopped", ... for a state. */
+    /** "Running", "Stopped", ... for a state (the label only: what a state allows comes from [Workspace.actions]). */
     fun stateLabel(state: WorkspaceState): String = when (state) {
         WorkspaceState.CREATING -> "Creating"
         WorkspaceState.RUNNING -> "Running"
@@ -56,17 +56,6 @@ object Presentation {
         ws.lastError?.takeIf { it.isNotEmpty() }?.let { append("\nError: ").append(it) }
     }
 
-    /** Which actions make sense for a workspace in this state. */
-    fun canStart(ws: Workspace) = ws.stateValue == WorkspaceState.STOPPED || ws.stateValue == WorkspaceState.ERROR
-
-    fun canStop(ws: Workspace) = ws.stateValue == WorkspaceState.RUNNING
-
-    fun canOpen(ws: Workspace) = ws.stateValue == WorkspaceState.RUNNING || ws.stateValue == WorkspaceState.STOPPED
-
-    fun canRebuild(ws: Workspace) = ws.stateValue != WorkspaceState.CREATING && ws.stateValue != WorkspaceState.DELETING
-
-    fun canDelete(ws: Workspace) = ws.stateValue != WorkspaceState.DELETING
-
     private fun plural(n: Long, unit: String) = if (n == 1L) "1 $unit" else "$n ${unit}s"
 }
 
@@ -109,6 +98,7 @@ object CreateForm {
         ide: String?,
         dotfiles: String? = null,
         dotfilesScript: String? = null,
+        provider: ProviderInfo? = null,
     ): CreateParams =
         CreateParams(
             source = source.trim(),
@@ -119,5 +109,23 @@ object CreateForm {
             dotfiles = dotfiles?.trim()?.ifEmpty { null }?.let {
                 Dotfiles(repository = it, script = dotfilesScript?.trim()?.ifEmpty { null })
             },
+            // The default provider is left out: absent means the default.
+            provider = provider?.takeUnless { it.default }?.name?.ifEmpty { null },
         )
+
+    /**
+     * The providers the dialog offers, or null when there is nothing to
+     * choose (one provider, or a bridge without provider/list).
+     */
+    fun providerChoice(providers: List<ProviderInfo>): List<ProviderInfo>? = providers.takeIf { it.size > 1 }
+
+    /** The provider preselected in the choice: the default one, else the first. */
+    fun defaultProvider(providers: List<ProviderInfo>): ProviderInfo? = providers.firstOrNull { it.default } ?: providers.firstOrNull()
+
+    /** "dev (kubernetes): context kind-dev, namespace ws" for the choice. */
+    fun providerLabel(p: ProviderInfo): String = buildString {
+        append(p.name)
+        if (p.kind.isNotEmpty()) append(" (").append(p.kind).append(")")
+        p.description?.takeIf { it.isNotBlank() }?.let { append(": ").append(it) }
+    }
 }

@@ -16,8 +16,8 @@ import java.time.format.DateTimeParseException
 
 /** Method names, protocol version and error codes of the bridge protocol. */
 object Protocol {
-    /** The protocol version this client speaks. */
-    const val VERSION = 1
+    /** The protocol version this client speaks (2: actions, ports, following logs). */
+    const val VERSION = 2
 
     /** The client name reported in initialize (the telemetry client attribute). */
     const val CLIENT_NAME = "jetbrains"
@@ -35,6 +35,12 @@ object Protocol {
     const val WORKSPACE_LOGS = "workspace/logs"
     const val WORKSPACE_CONFIGS = "workspace/configs"
     const val WORKSPACE_DETECT = "workspace/detect"
+    const val WORKSPACE_PORTS = "workspace/ports"
+    const val WORKSPACE_FORWARD_PORT = "workspace/forwardPort"
+    const val WORKSPACE_STOP_FORWARDING = "workspace/stopForwarding"
+    const val WORKSPACE_UNFOLLOW_LOGS = "workspace/unfollowLogs"
+    /** Lists the engines workspaces can run on; servers without providers answer MethodNotFound. */
+    const val PROVIDER_LIST = "provider/list"
     const val TELEMETRY_SET_CONSENT = "telemetry/setConsent"
 
     const val CANCEL_REQUEST = "$/cancelRequest"
@@ -42,6 +48,24 @@ object Protocol {
     const val PROGRESS = "$/progress"
     const val LOG_MESSAGE = "window/logMessage"
     const val SHOW_MESSAGE = "window/showMessage"
+    const val PORTS_CHANGED = "workspace/portsChanged"
+    const val LOG_APPENDED = "workspace/logAppended"
+}
+
+/**
+ * The names in [Workspace.actions]: what the bridge says a workspace's state
+ * allows now. Menus are built from that list alone.
+ */
+object Actions {
+    const val OPEN = "open"
+    const val START = "start"
+    const val STOP = "stop"
+    const val REBUILD = "rebuild"
+    const val DELETE = "delete"
+    const val LOGS = "logs"
+    const val PORTS = "ports"
+    /** The create, start or rebuild this bridge runs for the workspace can be cancelled. */
+    const val CANCEL = "cancel"
 }
 
 /** Error codes of bridge responses; codes from 1000 up are Pitlane's own. */
@@ -133,8 +157,15 @@ data class Workspace(
     val lastUsedAt: String? = null,
     val ports: List<Int>? = null,
     val lastError: String? = null,
+    /** What the state allows now, in the bridge's order (names of [Actions]); null from a version 1 bridge. */
+    val actions: List<String>? = null,
+    /** The provider it runs on; null or empty for the default (Docker on this machine). */
+    val provider: String? = null,
 ) {
     val stateValue: WorkspaceState get() = WorkspaceState.of(state)
+
+    /** True when [action] (one of [Actions]) is in [actions]. */
+    fun allows(action: String): Boolean = actions.orEmpty().contains(action)
     val createdAtInstant: Instant? get() = parseTime(createdAt)
     val lastUsedAtInstant: Instant? get() = parseTime(lastUsedAt)
 }
@@ -168,6 +199,8 @@ data class CreateParams(
     val dotfiles: Dotfiles? = null,
     /** True once the user accepted what the configuration asks (see [ErrorCodes.TRUST_REQUIRED]). */
     val trust: Boolean? = null,
+    /** The provider to create on (a [ProviderInfo.name]); null for the default. */
+    val provider: String? = null,
 )
 
 /** A dotfiles repository and its install script (null: the usual names, else links). */
@@ -198,14 +231,78 @@ data class OpenResult(
     val folder: String = "",
 )
 
-data class LogsParams(val name: String = "", val tail: Int? = null)
+/** [follow]: keep sending appended lines as workspace/logAppended until workspace/unfollowLogs. */
+data class LogsParams(val name: String = "", val tail: Int? = null, val follow: Boolean? = null)
 
 data class LogsResult(
     /** The log file on this machine. */
     val path: String = "",
     val lines: List<String>? = null,
     val truncated: Boolean = false,
+    /** Names the follow when the request asked to follow. */
+    val followId: String? = null,
 )
+
+/** Lines appended to a followed log, oldest first. */
+data class LogAppendedParams(val followId: String = "", val name: String = "", val lines: List<String>? = null)
+
+data class UnfollowLogsParams(val followId: String = "")
+
+/** Why a port is listed: [Port.source]. */
+object PortSources {
+    const val FORWARD_PORTS = "forwardPorts"
+    const val APP_PORT = "appPort"
+    const val DETECTED = "detected"
+}
+
+/** One port of a workspace. */
+data class Port(
+    /** The port inside the container. */
+    val port: Int = 0,
+    /** The configuration's portsAttributes label, if any. */
+    val label: String? = null,
+    /** One of [PortSources]. */
+    val source: String = "",
+    val protocol: String = "",
+    /** Set while this bridge forwards the port. */
+    val forwarded: Forwarded? = null,
+)
+
+/** Where a forwarded port is reached on this machine. */
+data class Forwarded(val localPort: Int = 0, val url: String = "")
+
+data class PortsResult(val ports: List<Port>? = null)
+
+/** [localPort]: null or 0 for the same number when free, else any free one. */
+data class ForwardPortParams(val name: String = "", val port: Int = 0, val localPort: Int? = null)
+
+/** The forwarded port; [message] says what differs from what was asked ("local port 3000 is busy; forwarded to 3001"). */
+data class ForwardPortResult(
+    val port: Int = 0,
+    val label: String? = null,
+    val source: String = "",
+    val protocol: String = "",
+    val forwarded: Forwarded? = null,
+    val message: String? = null,
+) {
+    fun toPort() = Port(port, label, source, protocol, forwarded)
+}
+
+data class StopForwardingParams(val name: String = "", val port: Int = 0)
+
+/** All of a workspace's ports, after a forward started or stopped or the listening ports changed. */
+data class PortsChangedParams(val name: String = "", val ports: List<Port>? = null)
+
+/** An engine workspaces can run on. */
+data class ProviderInfo(
+    val name: String = "",
+    /** "docker", "kubernetes", ... */
+    val kind: String = "",
+    val default: Boolean = false,
+    val description: String? = null,
+)
+
+data class ProviderListResult(val providers: List<ProviderInfo>? = null)
 
 data class ConfigsParams(val source: String = "")
 

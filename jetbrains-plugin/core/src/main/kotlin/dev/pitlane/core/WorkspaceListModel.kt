@@ -13,6 +13,9 @@ sealed class ModelEvent {
     data class Updated(val workspace: Workspace) : ModelEvent()
 
     data class Removed(val name: String) : ModelEvent()
+
+    /** The ports of [name] changed (see [WorkspaceListModel.ports]). */
+    data class PortsChanged(val name: String, val ports: List<Port>) : ModelEvent()
 }
 
 /**
@@ -31,6 +34,7 @@ class WorkspaceListModel {
     private var refreshing = 0
     private val seenWhileRefreshing = ArrayList<DidChangeParams>()
     private val listeners = CopyOnWriteArrayList<(ModelEvent) -> Unit>()
+    private val portsByName = HashMap<String, List<Port>>()
 
     /** The workspaces sorted by name. */
     fun snapshot(): List<Workspace> = synchronized(lock) { byName.values.toList() }
@@ -38,6 +42,28 @@ class WorkspaceListModel {
     operator fun get(name: String): Workspace? = synchronized(lock) { byName[name] }
 
     val size: Int get() = synchronized(lock) { byName.size }
+
+    /** The last known ports of [name], sorted by number; empty until asked for or pushed. */
+    fun ports(name: String): List<Port> = synchronized(lock) { portsByName[name].orEmpty() }
+
+    /** Records all of a workspace's ports (a workspace/ports answer or a workspace/portsChanged). */
+    fun setPorts(name: String, ports: List<Port>): ModelEvent? {
+        val sorted = ports.sortedBy { it.port }
+        val ev = synchronized(lock) {
+            if (portsByName[name] == sorted) null else {
+                portsByName[name] = sorted
+                ModelEvent.PortsChanged(name, sorted)
+            }
+        }
+        ev?.let(::fire)
+        return ev
+    }
+
+    /** Records one port (a workspace/forwardPort answer), replacing the entry of its number. */
+    fun putPort(name: String, port: Port): ModelEvent? {
+        val list = synchronized(lock) { portsByName[name].orEmpty().filter { it.port != port.port } + port }
+        return setPorts(name, list)
+    }
 
     fun addListener(l: (ModelEvent) -> Unit): AutoCloseable {
         listeners += l
@@ -91,7 +117,10 @@ class WorkspaceListModel {
 
     /** Forgets a workspace (after a successful delete). */
     fun remove(name: String): ModelEvent? {
-        val ev = synchronized(lock) { if (byName.remove(name) != null) ModelEvent.Removed(name) else null }
+        val ev = synchronized(lock) {
+            portsByName.remove(name)
+            if (byName.remove(name) != null) ModelEvent.Removed(name) else null
+        }
         ev?.let(::fire)
         return ev
     }
@@ -100,6 +129,7 @@ class WorkspaceListModel {
         val ws = change.workspace
         if (change.removed || ws == null) {
             if (!change.removed) return null // nothing to apply: neither a workspace nor a removal
+            portsByName.remove(change.name)
             return if (byName.remove(change.name) != null) ModelEvent.Removed(change.name) else null
         }
         return putLocked(if (ws.name.isEmpty()) ws.copy(name = change.name) else ws)

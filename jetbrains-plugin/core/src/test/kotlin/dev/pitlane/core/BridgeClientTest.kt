@@ -34,7 +34,7 @@ class BridgeClientTest {
         val f = client.initialize("1.2.3")
         val req = wire.read()!!
         assertEquals("initialize", req["method"].asString)
-        assertEquals(json("""{"protocolVersion":1,"clientInfo":{"name":"jetbrains","version":"1.2.3"}}"""), req["params"])
+        assertEquals(json("""{"protocolVersion":2,"clientInfo":{"name":"jetbrains","version":"1.2.3"}}"""), req["params"])
         respond(req, """{"protocolVersion":1,"serverInfo":{"name":"pitlane","version":"0.1.0"},"ides":["vscode","gateway"]}""")
         val info = f.get(5, TimeUnit.SECONDS)
         assertEquals(1, info.protocolVersion)

@@ -65,7 +65,7 @@ class BridgeIntegrationTest {
         // The model first: a test woken by the queue then sees the model already updated.
         client.addChangeListener { model.apply(it); changes += it }
         val info = client.initialize("test").get(30, TimeUnit.SECONDS)
-        assertEquals(1, info.protocolVersion)
+        assertEquals(Protocol.VERSION, info.protocolVersion)
         ides = info.ides.orEmpty()
         // The first list tells whether a Docker engine answers.
         TestEnv.engineOrSkip(client)

@@ -15,6 +15,64 @@ import java.time.Instant
 
 class PresentationTest {
     @Test
+    fun `menus come from the actions the bridge lists, in its order`() {
+        val ws = Workspace(name = "api", state = "creating", actions = listOf("logs", "cancel"))
+        assertEquals(listOf("Show Log", "Cancel"), WorkspaceMenu.items(ws).map { it.label })
+        assertEquals("logs", WorkspaceMenu.defaultAction(ws))
+        // The same state with other actions gives another menu: nothing is decided from the state here.
+        val odd = ws.copy(actions = listOf("open", "delete", "frobnicate"))
+        assertEquals(listOf("open", "delete"), WorkspaceMenu.items(odd).map { it.action })
+        assertEquals("open", WorkspaceMenu.defaultAction(odd))
+        assertEquals(emptyList<MenuItem>(), WorkspaceMenu.items(ws.copy(actions = null)))
+        assertEquals(null, WorkspaceMenu.defaultAction(ws.copy(actions = emptyList())))
+        assertEquals("Interrupted", Presentation.stateLabel(WorkspaceState.of("interrupted")))
+    }
+
+    @Test
+    fun `port rows and their actions`() {
+        val web = Port(3000, "web", PortSources.FORWARD_PORTS, "tcp", Forwarded(3001, "http://127.0.0.1:3001/"))
+        assertEquals("3000 web → 127.0.0.1:3001", PortText.label(web))
+        assertEquals(listOf(PortText.OPEN_IN_BROWSER, PortText.STOP_FORWARDING), PortText.actions(web))
+        val dbg = Port(9229, null, PortSources.DETECTED, "tcp")
+        assertEquals("9229 (detected)", PortText.label(dbg))
+        assertEquals("5432 (configured)", PortText.label(Port(5432, source = PortSources.APP_PORT)))
+        assertEquals(listOf(PortText.FORWARD), PortText.actions(dbg))
+        assertEquals(8080, PortText.parse(" 8080 "))
+        assertNull(PortText.parse("0"))
+        assertNull(PortText.parse("70000"))
+        assertNotNull(PortText.inputError("web"))
+    }
+
+    @Test
+    fun `trust dialog text lists every item`() {
+        val text = ConsentText.trust(
+            TrustRequest(
+                "https://example.com/acme/api.git",
+                ".devcontainer/devcontainer.json",
+                listOf(TrustItem("initializeCommand", "./prep.sh", "devcontainer.json"), TrustItem("privileged", "privileged mode", "ghcr.io/x/dind:2"), TrustItem("newKind", "x")),
+            ),
+        )
+        assertTrue(text.startsWith("The configuration of https://example.com/acme/api.git (.devcontainer/devcontainer.json) asks for access to this machine:\n"), text)
+        assertTrue(text.contains("\n• runs on this machine: ./prep.sh  (from devcontainer.json)"), text)
+        assertTrue(text.contains("\n• privileged container: privileged mode  (from ghcr.io/x/dind:2)"), text)
+        assertTrue(text.contains("\n• newKind: x"), text)
+    }
+
+    @Test
+    fun `go to workspace search`() {
+        val a = Workspace(name = "api", state = "running", source = Source("https://example.com/acme/api.git", "main"), lastUsedAt = "2025-05-01T00:00:00Z")
+        val b = Workspace(name = "web", state = "stopped", source = Source("https://example.com/acme/frontend.git"), lastUsedAt = "2025-05-09T00:00:00Z")
+        val c = Workspace(name = "api-v2", state = "stopped", source = Source("/home/ada/apiv2", local = true))
+        val all = listOf(a, b, c)
+        assertEquals(listOf("web", "api", "api-v2"), WorkspaceSearch.filter(all, "").map { it.name })
+        assertEquals(listOf("api", "api-v2"), WorkspaceSearch.filter(all, "API").map { it.name })
+        assertEquals(listOf("web"), WorkspaceSearch.filter(all, "frontend").map { it.name })
+        assertEquals(listOf("web", "api-v2"), WorkspaceSearch.filter(all, "stopped").map { it.name })
+        assertEquals(listOf("api"), WorkspaceSearch.filter(all, "api main").map { it.name })
+        assertEquals("api  Running  api @ main", WorkspaceSearch.row(a))
+    }
+
+    @Test
     fun `source labels`() {
         assertEquals("api @ main", Presentation.sourceLabel(Source("https://example.com/acme/api.git", "main")))
         assertEquals("api", Presentation.sourceLabel(Source("git@example.com:acme/api.git")))
@@ -45,16 +103,10 @@ class PresentationTest {
     }
 
     @Test
-    fun `summary and actions follow the state`() {
+    fun `summary and details`() {
         val now = Instant.parse("2025-05-10T12:00:00Z")
         val ws = Workspace(name = "api", state = "stopped", source = Source("https://example.com/acme/api.git", "main"), lastUsedAt = "2025-05-10T11:55:00Z")
         assertEquals("api  Stopped  api @ main  last used 5 minutes ago", Presentation.summary(ws, now))
-        assertTrue(Presentation.canStart(ws))
-        assertFalse(Presentation.canStop(ws))
-        val running = ws.copy(state = "running")
-        assertTrue(Presentation.canStop(running))
-        assertFalse(Presentation.canStart(running))
-        assertFalse(Presentation.canRebuild(ws.copy(state = "creating")))
         assertEquals(WorkspaceState.UNKNOWN, ws.copy(state = "paused").stateValue)
         assertTrue(Presentation.details(ws.copy(lastError = "hook failed", ports = listOf(8080))).contains("Ports: 8080\nError: hook failed"))
     }

@@ -120,6 +120,8 @@ class TranscriptReplayTest {
         private var typedCount = 0
         private var rawCount = 0
         private var matched = 0
+        private var logLines = 0 // lines of workspace/logAppended seen on the wire
+        private val appended = java.util.concurrent.ConcurrentLinkedQueue<String>() // what reached followLogs listeners
 
         fun run(entries: List<IndexedValue<String>>) {
             for ((index, text) in entries) {
@@ -189,6 +191,7 @@ class TranscriptReplayTest {
                     TranscriptPattern.match(pat, m, vars, bind).also { if (it) vars.putAll(bind) }
                 }
                 if (i >= 0) {
+                    if (m.asJsonObject["method"]?.asString == Protocol.LOG_APPENDED) logLines += m.asJsonObject["params"].asJsonObject["lines"].asJsonArray.size()
                     matched++
                     block.removeAt(i)
                     continue
@@ -274,7 +277,8 @@ class TranscriptReplayTest {
                 return if (again == want) v else null
             }
             return when (method) {
-                Protocol.INITIALIZE -> decode(InitializeParams::class.java)?.let { client.initialize(it.clientInfo.version) }
+                // The typed call always asks for this client's version; other versions go out raw.
+                Protocol.INITIALIZE -> decode(InitializeParams::class.java)?.takeIf { it.protocolVersion == Protocol.VERSION }?.let { client.initialize(it.clientInfo.version) }
                 Protocol.SHUTDOWN -> if (p == null) client.shutdown(thenExit = false) else null
                 Protocol.WORKSPACE_LIST -> if (p == null) client.list() else null
                 Protocol.WORKSPACE_CREATE -> decode(CreateParams::class.java)?.let { client.create(it, listener) }
@@ -283,7 +287,14 @@ class TranscriptReplayTest {
                 Protocol.WORKSPACE_STOP -> decode(NameParams::class.java)?.let { client.stop(it.name) }
                 Protocol.WORKSPACE_DELETE -> decode(DeleteParams::class.java)?.let { client.delete(it.name, it.discardChanges == true) }
                 Protocol.WORKSPACE_OPEN -> decode(OpenParams::class.java)?.let { client.open(it.name, it.ide) }
-                Protocol.WORKSPACE_LOGS -> decode(LogsParams::class.java)?.let { client.logs(it.name, it.tail) }
+                Protocol.WORKSPACE_LOGS -> decode(LogsParams::class.java)?.let {
+                    if (it.follow == true) client.followLogs(it.name, it.tail) { lines -> appended.addAll(lines) } else if (it.follow == null) client.logs(it.name, it.tail) else null
+                }
+                Protocol.WORKSPACE_UNFOLLOW_LOGS -> decode(UnfollowLogsParams::class.java)?.let { client.unfollowLogs(it.followId) }
+                Protocol.WORKSPACE_PORTS -> decode(NameParams::class.java)?.let { client.ports(it.name) }
+                Protocol.WORKSPACE_FORWARD_PORT -> decode(ForwardPortParams::class.java)?.let { client.forwardPort(it.name, it.port, it.localPort) }
+                Protocol.WORKSPACE_STOP_FORWARDING -> decode(StopForwardingParams::class.java)?.let { client.stopForwarding(it.name, it.port) }
+                Protocol.PROVIDER_LIST -> if (p == null) client.providers() else null
                 Protocol.WORKSPACE_CONFIGS -> decode(ConfigsParams::class.java)?.let { client.configs(it.source) }
                 Protocol.WORKSPACE_DETECT -> decode(DetectParams::class.java)?.let { client.detect(it.source, it.files) }
                 Protocol.TELEMETRY_SET_CONSENT -> decode(SetConsentParams::class.java)?.let { client.setConsent(it.enabled, it.ideTelemetryEnabled) }
@@ -295,6 +306,8 @@ class TranscriptReplayTest {
         private fun checkCalls() {
             println("$file: $typedCount typed calls, $rawCount raw requests, $matched server messages matched")
             assertTrue(typedCount > 0, "$file: no line went through a typed call")
+            // Every appended line the transcript expected reached the listener of the typed follow.
+            if (logLines > 0) assertTrue(appended.size >= logLines, "$file: ${appended.size} lines reached the log listener, the bridge sent $logLines")
             for ((tid, call) in calls) {
                 val where = "$file:${call.line} (id $tid)"
                 val expected = call.expected

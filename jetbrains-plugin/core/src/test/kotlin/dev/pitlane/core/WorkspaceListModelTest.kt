@@ -68,6 +68,23 @@ class WorkspaceListModelTest {
     }
 
     @Test
+    fun `ports are kept sorted per workspace, updated by one forward, and dropped with the workspace`() {
+        val m = WorkspaceListModel()
+        val events = ArrayList<ModelEvent>()
+        m.addListener { events += it }
+        m.put(Workspace(name = "api", state = "running"))
+        m.setPorts("api", listOf(Port(9229, source = "detected"), Port(3000, source = "forwardPorts")))
+        assertEquals(listOf(3000, 9229), m.ports("api").map { it.port })
+        assertNull(m.setPorts("api", listOf(Port(3000, source = "forwardPorts"), Port(9229, source = "detected"))), "same ports: no event")
+        val fwd = Port(3000, source = "forwardPorts", forwarded = Forwarded(3001, "http://127.0.0.1:3001/"))
+        m.putPort("api", fwd)
+        assertEquals(listOf(fwd, Port(9229, source = "detected")), m.ports("api"))
+        assertEquals(ModelEvent.PortsChanged("api", m.ports("api")), events.last())
+        m.apply(DidChangeParams(name = "api", kind = ChangeKinds.DELETED, removed = true))
+        assertEquals(emptyList<Port>(), m.ports("api"))
+    }
+
+    @Test
     fun `results of calls are recorded`() {
         val m = WorkspaceListModel()
         assertEquals(ModelEvent.Added(ws("a")), m.put(ws("a")))
