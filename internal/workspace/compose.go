@@ -74,7 +74,7 @@ type ServiceState struct {
 func (m *Manager) composer() (Composer, error) {
 	c, ok := m.rt.(Composer)
 	if !ok {
-		return nil, errors.New("Compose configs (dockerComposeFile) run on a Docker engine only, and this runtime is not one: create the workspace on a Docker provider")
+		return nil, errors.New("a Compose config (dockerComposeFile) runs on a Docker engine only, and this provider is not one: create the workspace on a Docker provider")
 	}
 	return c, nil
 }
