@@ -250,7 +250,7 @@ func TestFakeComposeBuildProblem(t *testing.T) {
 func TestFakeComposeWithoutComposer(t *testing.T) {
 	m, _ := newFakeManager(t)
 	_, err := m.Create(context.Background(), CreateOptions{Source: writeConfig(t, fakeComposeConfig), Name: "app", Consent: TrustAll})
-	if err == nil || !strings.Contains(err.Error(), "run on a Docker engine only") {
+	if err == nil || !strings.Contains(err.Error(), "runs on a Docker engine only") {
 		t.Fatalf("err = %v", err)
 	}
 }
