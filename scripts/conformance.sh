@@ -80,6 +80,11 @@ echo "== mounts"; awk "{print \$5}" /proc/self/mountinfo | grep -Ev "^/(proc|sys
 echo "== markers"; cat /tmp/conformance/markers 2>/dev/null || echo "(none)"
 '
 
+# Pitlane runs with a scratch home as well as scratch XDG folders, so the
+# run leaves the user's ~/.ssh/config alone.
+mkdir -p "$work/home"
+pit() { HOME="$work/home" "$pitlane" "$@"; }
+
 if [ $# -gt 0 ]; then fixtures=("$@"); else fixtures=("$root"/internal/devcontainer/testdata/conformance/*/); fi
 # The reference CLI runs Compose configs with `docker compose`: a plugin
 # built here, under a DOCKER_CONFIG of this run's own. The engine's classic
@@ -121,10 +126,10 @@ for fx in "${fixtures[@]}"; do
 			sh -c "$probe" >"$out/ref.txt" 2>"$out/ref-exec.log" || true
 	fi
 	ws="conf-$$-$name"
-	if ! "$pitlane" create "$work/pit/$name" --name "$ws" --trust >"$out/pit-up.log" 2>&1; then
+	if ! pit create "$work/pit/$name" --name "$ws" --trust >"$out/pit-up.log" 2>&1; then
 		echo "== pitlane create failed" >"$out/pit.txt"; tail -5 "$out/pit-up.log" >>"$out/pit.txt"
 	else
-		"$pitlane" exec "$ws" -- sh -c "$probe" >"$out/pit.txt" 2>"$out/pit-exec.log" || true
+		pit exec "$ws" -- sh -c "$probe" >"$out/pit.txt" 2>"$out/pit-exec.log" || true
 	fi
 	# Host paths differ only in the parent folder of the copy.
 	sed -i "s#$work/ref#<copy>#g" "$out/ref.txt"
@@ -145,7 +150,7 @@ for fx in "${fixtures[@]}"; do
 		projects+=("$p")
 		docker compose -p "$p" down -v --rmi local --remove-orphans >/dev/null 2>&1 || true
 	done
-	"$pitlane" delete --force --volumes "$ws" >/dev/null 2>&1 || true
+	pit delete --force --volumes "$ws" >/dev/null 2>&1 || true
 done
 echo "$matched of $total fixtures match"
 [ "$matched" = "$total" ]

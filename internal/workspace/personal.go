@@ -243,18 +243,29 @@ func (m *Manager) personalize(ctx context.Context, ws *Workspace, p Progress) {
 		return
 	}
 	p.Step("Setting up git for " + firstNonEmpty(ws.RemoteUser, "root"))
+	// The helper is configured system-wide, so dotfiles that bring their
+	// own ~/.gitconfig keep it. For root the identity and the helper share
+	// one exec; another user's identity needs an exec as that user.
+	const setHelper = `git config --system --get-all credential.helper 2>/dev/null | grep -qxF "$1" || git config --system --add credential.helper "$1" || exit 4` + "\n"
 	var script strings.Builder
 	script.WriteString("command -v git >/dev/null 2>&1 || { echo 'git is not in the image'; exit 3; }\n")
-	args := []string{"/bin/sh", "-c", "", "sh"}
+	args := []string{"/bin/sh", "-c", "", "sh", helper}
 	for i, k := range keys {
 		// Values are passed as arguments, never spliced into the script.
-		fmt.Fprintf(&script, "git config --global %s \"${%d}\" || exit 1\n", k, i+1)
+		fmt.Fprintf(&script, "git config --global %s \"${%d}\" || exit 1\n", k, i+2)
 		args = append(args, values[i])
+	}
+	together := helper != "" && isRoot(ws.RemoteUser)
+	if together {
+		script.WriteString(setHelper)
 	}
 	args[2] = script.String()
 	lw := newLineWriter(p.Output)
 	code, err := m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{Cmd: args, User: ws.RemoteUser, Stdout: lw, Stderr: lw})
 	lw.Flush()
+	helperFailed := func(code int, err error) {
+		p.Output(fmt.Sprintf("warning: git's credential helper was not set up (exit status %d, %v); git in the workspace will not get your credentials", code, err))
+	}
 	switch {
 	case err != nil:
 		p.Output(fmt.Sprintf("warning: git was not set up: %v", err))
@@ -262,7 +273,7 @@ func (m *Manager) personalize(ctx context.Context, ws *Workspace, p Progress) {
 	case code == 3:
 		p.Output("note: the image has no git, so your git identity and credentials are not set up in it")
 		return
-	case code != 0:
+	case code != 0 && code != 4:
 		p.Output(fmt.Sprintf("warning: writing the git identity failed (exit status %d)", code))
 	case len(keys) > 0:
 		p.Output("Copied from your git config: " + strings.Join(keys, ", "))
@@ -275,13 +286,16 @@ func (m *Manager) personalize(ctx context.Context, ws *Workspace, p Progress) {
 	if helper == "" {
 		return
 	}
-	// The helper is configured system-wide, so dotfiles that bring their
-	// own ~/.gitconfig keep it.
-	code, err = m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{User: "root", Cmd: []string{"/bin/sh", "-c",
-		`git config --system --get-all credential.helper 2>/dev/null | grep -qxF "$1" || git config --system --add credential.helper "$1"`, "sh", helper}})
-	if err != nil || code != 0 {
-		p.Output(fmt.Sprintf("warning: git's credential helper was not set up (exit status %d, %v); git in the workspace will not get your credentials", code, err))
+	if code == 4 {
+		helperFailed(code, nil)
 		return
+	}
+	if !together || code != 0 {
+		code, err = m.rt.Exec(ctx, ws.ContainerID, runtime.ExecSpec{User: "root", Cmd: []string{"/bin/sh", "-c", setHelper, "sh", helper}})
+		if err != nil || code != 0 {
+			helperFailed(code, err)
+			return
+		}
 	}
 	p.Output("git asks this machine for credentials of the workspace's own hosts (`pitlane credentials " + ws.Name + "` shows and changes that)")
 }
