@@ -34,7 +34,9 @@ demo-clean: ## delete the demo workspace
 test: setup build test-go conformance test-jetbrains test-vscode ## set up, then run every test (Go, spec conformance, JetBrains core, VS Code extension and e2e)
 
 test-go: lint ## go vet, gofmt, staticcheck and all Go tests (real Docker engine)
-	$(GO) test -count=1 -timeout 30m ./...
+	@mkdir -p .cache && rm -f .cache/corpus-report.txt
+	PITLANE_CORPUS_REPORT=$(CURDIR)/.cache/corpus-report.txt $(GO) test -count=1 -timeout 30m ./...
+	@if [ -f .cache/corpus-report.txt ]; then echo "detection corpus:"; cat .cache/corpus-report.txt; fi
 
 test-jetbrains: build ## the JetBrains plugin's core, against the real bridge
 	mvn -B -ntp -f jetbrains-plugin/core/pom.xml verify
