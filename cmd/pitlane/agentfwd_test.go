@@ -93,17 +93,7 @@ func TestAgentForwardingAndGitOverSSH(t *testing.T) {
 	}
 	cfg := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "pitlane", "ssh_config")
 	ssh := func(args ...string) (string, string, int) {
-		cmd := exec.Command("ssh", append([]string{"-F", cfg}, args...)...)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return o.String(), e.String(), code
+		return runCmd(t, exec.Command("ssh", append([]string{"-F", cfg}, args...)...))
 	}
 
 	if out, _, code := ssh(name+".pitlane", "ssh-add -l"); code == 0 {

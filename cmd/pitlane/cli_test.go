@@ -39,17 +39,22 @@ func newCLI(t *testing.T) *cli {
 
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
-	cmd := exec.Command(c.bin, args...)
+	return runCmd(c.t, exec.Command(c.bin, args...))
+}
+
+// runCmd runs cmd, logs how long it took, and returns its output and exit
+// status; a command that could not run at all fails the test.
+func runCmd(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
+	t.Helper()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	began := time.Now()
 	err := cmd.Run()
-	c.t.Logf("pitlane %s: %v", strings.Join(args, " "), time.Since(began).Round(time.Millisecond))
-	code = 0
+	t.Logf("%s %s: %v", filepath.Base(cmd.Path), strings.Join(cmd.Args[1:], " "), time.Since(began).Round(time.Millisecond))
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		c.t.Fatalf("running pitlane %v: %v", args, err)
+		t.Fatalf("running %s: %v", cmd, err)
 	}
 	return o.String(), e.String(), code
 }

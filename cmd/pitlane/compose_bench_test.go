@@ -86,27 +86,15 @@ func BenchmarkComposeCreateToExec(b *testing.B) {
 	run(bin, "create", src, "--name", "bench-warm", "-q")
 	run(bin, "delete", "--force", "--volumes", "bench-warm")
 
-	var floor, pit []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		id := testenv.ID()
-		floor = append(floor, floorUp(id))
-
-		name := "bench-" + id
+	testenv.AgainstFloor(b, floorUp, func(id string) time.Duration {
 		t0 := time.Now()
-		run(bin, "create", src, "--name", name, "-q")
-		run(bin, "exec", name, "--", "true")
-		pit = append(pit, time.Since(t0))
-
-		b.StopTimer()
+		run(bin, "create", src, "--name", "bench-"+id, "-q")
+		run(bin, "exec", "bench-"+id, "--", "true")
+		return time.Since(t0)
+	}, func(id string) {
 		if _, err := d.ComposeDown(ctx, "bench-floor-"+id, true, nil); err != nil {
 			b.Fatal(err)
 		}
-		run(bin, "delete", "--force", "--volumes", name)
-		b.StartTimer()
-	}
-	f, p := median(floor), median(pit)
-	b.ReportMetric(float64(f.Milliseconds()), "floor-ms")
-	b.ReportMetric(float64(p.Milliseconds()), "pitlane-ms")
-	b.ReportMetric(float64(p)/float64(f), "ratio")
+		run(bin, "delete", "--force", "--volumes", "bench-"+id)
+	})
 }

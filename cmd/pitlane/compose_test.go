@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -83,17 +82,7 @@ volumes:
 
 	cfg := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "pitlane", "ssh_config")
 	ssh := func(args ...string) (string, string, int) {
-		cmd := exec.Command("ssh", append([]string{"-F", cfg}, args...)...)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return o.String(), e.String(), code
+		return runCmd(t, exec.Command("ssh", append([]string{"-F", cfg}, args...)...))
 	}
 	script := `cat hello.txt; echo "$MARK"
 for i in $(seq 50); do perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("db:7000") or exit 1; print <$s>' && break; sleep 0.1; done`

@@ -81,12 +81,12 @@ func BenchmarkCreateToExec(b *testing.B) {
 		run(bin, "delete", "--force", name)
 		b.StartTimer()
 	}
-	f, p := median(floor), median(pit)
+	f, p := testenv.Median(floor), testenv.Median(pit)
 	b.ReportMetric(float64(f.Milliseconds()), "floor-ms")
 	b.ReportMetric(float64(p.Milliseconds()), "pitlane-ms")
 	b.ReportMetric(float64(p)/float64(f), "ratio")
 	if ref != "" {
-		r := median(refs)
+		r := testenv.Median(refs)
 		b.ReportMetric(float64(r.Milliseconds()), "reference-ms")
 		b.ReportMetric(float64(r)/float64(f), "reference-ratio")
 	}

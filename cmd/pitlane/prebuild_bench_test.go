@@ -114,7 +114,7 @@ func BenchmarkPrebuiltCreateToExec(b *testing.B) {
 		run(bin, "delete", "--force", "bench-pull-"+id)
 	}
 
-	f, p, c, l := median(floor), median(pre), median(cold), median(pulled)
+	f, p, c, l := testenv.Median(floor), testenv.Median(pre), testenv.Median(cold), testenv.Median(pulled)
 	b.ReportMetric(float64(f.Milliseconds()), "floor-ms")
 	b.ReportMetric(float64(p.Milliseconds()), "prebuilt-ms")
 	b.ReportMetric(float64(p)/float64(f), "ratio")

@@ -70,19 +70,5 @@ func BenchmarkKubernetesCreateToExec(b *testing.B) {
 	floorRun("warm")
 	pitlaneRun("p-warm")
 	cleanup("warm")
-
-	var floor, pit []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		name := "b-" + testenv.ID()
-		floor = append(floor, floorRun(name))
-		pit = append(pit, pitlaneRun("p-"+name))
-		b.StopTimer()
-		cleanup(name)
-		b.StartTimer()
-	}
-	f, p := median(floor), median(pit)
-	b.ReportMetric(float64(f.Milliseconds()), "floor-ms")
-	b.ReportMetric(float64(p.Milliseconds()), "pitlane-ms")
-	b.ReportMetric(float64(p)/float64(f), "ratio")
+	testenv.AgainstFloor(b, floorRun, func(id string) time.Duration { return pitlaneRun("p-" + id) }, cleanup)
 }

@@ -80,18 +80,7 @@ func testCluster(t testing.TB, images ...string) (string, func(env []string, nam
 		t.Helper()
 		cmd := exec.Command(script, append([]string{"run", name, cmdName}, args...)...)
 		cmd.Env = append(os.Environ(), env...)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		began := time.Now()
-		err := cmd.Run()
-		t.Logf("%s %s: %v", filepath.Base(cmdName), strings.Join(args, " "), time.Since(began).Round(time.Millisecond))
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("running %s: %v", cmdName, err)
-		}
-		return o.String(), e.String(), code
+		return runCmd(t, cmd)
 	}
 	// Pods need the namespace's default service account.
 	for deadline := time.Now().Add(60 * time.Second); ; {

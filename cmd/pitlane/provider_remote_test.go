@@ -128,18 +128,7 @@ func (r *remoteEngine) run(t *testing.T, env []string, name string, args ...stri
 	t.Helper()
 	cmd := r.command(name, args...)
 	cmd.Env = append(cmd.Env, env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	began := time.Now()
-	err := cmd.Run()
-	t.Logf("%s %s: %v", filepath.Base(name), strings.Join(args, " "), time.Since(began).Round(time.Millisecond))
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %s: %v", name, err)
-	}
-	return o.String(), e.String(), code
+	return runCmd(t, cmd)
 }
 
 // TestRemoteDockerEngineOverSSH drives a Docker engine on "another

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func BenchmarkTelemetryCommand(b *testing.B) {
 			}
 			// Medians: a container start varies by more than the budget on
 			// a shared machine, and a mean would follow the outliers.
-			off, onM := median(offs), median(ons)
+			off, onM := testenv.Median(offs), testenv.Median(ons)
 			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 			b.ReportMetric(ms(off), "off-median-ms")
 			b.ReportMetric(ms(onM), "on-median-ms")
@@ -83,13 +82,4 @@ func BenchmarkTelemetryCommand(b *testing.B) {
 			b.ReportMetric(ms(telemetry.FlushBudget), "budget-ms")
 		})
 	}
-}
-
-func median(ds []time.Duration) time.Duration {
-	ds = append([]time.Duration(nil), ds...)
-	slices.Sort(ds)
-	if len(ds)%2 == 1 {
-		return ds[len(ds)/2]
-	}
-	return (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
 }

@@ -3,7 +3,6 @@ package kube
 import (
 	"context"
 	"os/exec"
-	"sort"
 	"testing"
 	"time"
 
@@ -62,25 +61,5 @@ func BenchmarkCreateToExec(b *testing.B) {
 	floorRun("warm")
 	pitlaneRun("pitlane-warm")
 	cleanup("warm")
-
-	var floor, pit []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		name := "b-" + testenv.ID()
-		floor = append(floor, floorRun(name))
-		pit = append(pit, pitlaneRun("pitlane-"+name))
-		b.StopTimer()
-		cleanup(name)
-		b.StartTimer()
-	}
-	f, p := median(floor), median(pit)
-	b.ReportMetric(float64(f.Milliseconds()), "floor-ms")
-	b.ReportMetric(float64(p.Milliseconds()), "pitlane-ms")
-	b.ReportMetric(float64(p)/float64(f), "ratio")
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
+	testenv.AgainstFloor(b, floorRun, func(id string) time.Duration { return pitlaneRun("pitlane-" + id) }, cleanup)
 }
