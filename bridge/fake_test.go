@@ -182,6 +182,12 @@ func (f *fakeManager) Rebuild(ctx context.Context, name string, opts workspace.R
 	if err != nil {
 		return nil, err
 	}
+	// A rebuild makes a new container, as the engine's does.
+	f.mu.Lock()
+	if ws, err := f.get(name); err == nil {
+		ws.ContainerID += "r"
+	}
+	f.mu.Unlock()
 	return f.setState(name, workspace.StateRunning, workspace.EventStarted)
 }
 
@@ -299,6 +305,8 @@ type fakePorts struct {
 	// targets maps a container port to a local address that answers.
 	targets map[int]string
 	dials   int
+	// configReads counts the calls of Configured.
+	configReads int
 }
 
 func newFakePorts() *fakePorts {
@@ -308,6 +316,7 @@ func newFakePorts() *fakePorts {
 func (f *fakePorts) Configured(ctx context.Context, name string) ([]ports.Port, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.configReads++
 	return slices.Clone(f.configured[name]), nil
 }
 

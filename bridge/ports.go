@@ -35,7 +35,10 @@ var errNoPorts = &jsonrpc2.Error{Code: protocol.CodeMethodNotFound, Message: "th
 type portState struct {
 	configured []ports.Port
 	detected   []int
-	forwards   map[int]*ports.Forward // by container port
+	// configFor is the container the configured ports were read for: the
+	// configuration changes only with a new container (a rebuild).
+	configFor string
+	forwards  map[int]*ports.Forward // by container port
 	// watched is set once a client asked for the ports: the poller
 	// then reports changes of the listening ports.
 	watched bool
@@ -105,18 +108,26 @@ func (s *Server) refreshPorts(ctx context.Context, ws *workspace.Workspace) (con
 	if err != nil {
 		return nil, nil, err
 	}
-	if ws.State == workspace.StateRunning {
-		detected, err = s.opts.Ports.Listening(ctx, ws.Name)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			s.log.Warn("cannot list the listening ports", "workspace", ws.Name, "error", err)
-			detected = nil
+	detected, err = s.listening(ctx, ws)
+	return configured, detected, err
+}
+
+// listening reads the ports processes listen on in a running workspace,
+// sorted, each once; a workspace that does not run listens on none.
+func (s *Server) listening(ctx context.Context, ws *workspace.Workspace) ([]int, error) {
+	if ws.State != workspace.StateRunning {
+		return nil, nil
+	}
+	detected, err := s.opts.Ports.Listening(ctx, ws.Name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
+		s.log.Warn("cannot list the listening ports", "workspace", ws.Name, "error", err)
+		return nil, nil
 	}
 	slices.Sort(detected)
-	return configured, slices.Compact(detected), nil
+	return slices.Compact(detected), nil
 }
 
 func (s *Server) ports(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -137,7 +148,7 @@ func (s *Server) ports(ctx context.Context, req *jsonrpc2.Request) (any, error) 
 	}
 	s.portSet.mu.Lock()
 	st := s.portSet.state(p.Name)
-	st.configured, st.detected, st.watched = configured, detected, true
+	st.configured, st.configFor, st.detected, st.watched = configured, ws.ContainerID, detected, true
 	res := protocol.PortsResult{Ports: st.wire()}
 	s.portSet.mu.Unlock()
 	s.startPortPoll()
@@ -176,7 +187,7 @@ func (s *Server) forwardPort(ctx context.Context, req *jsonrpc2.Request) (any, e
 		return nil, &jsonrpc2.Error{Code: protocol.CodeInvalidRequest, Message: "the bridge is shutting down: start a new one"}
 	}
 	st := s.portSet.state(p.Name)
-	st.configured, st.detected = configured, detected
+	st.configured, st.configFor, st.detected = configured, ws.ContainerID, detected
 	if f := st.forwards[p.Port]; f != nil && (p.LocalPort == 0 || p.LocalPort == f.LocalPort()) {
 		return forwardResult(st, p.Port, ""), nil
 	}
@@ -322,15 +333,32 @@ func (s *Server) pollPorts(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		configured, detected, err := s.refreshPorts(ctx, ws)
+		// The configured ports are read again only for a new container.
+		s.portSet.mu.Lock()
+		st := s.portSet.byName[name]
+		known := st != nil && ws.ContainerID != "" && st.configFor == ws.ContainerID
+		var configured []ports.Port
+		if known {
+			configured = st.configured
+		}
+		s.portSet.mu.Unlock()
+		var detected []int
+		if known {
+			detected, err = s.listening(ctx, ws)
+		} else {
+			configured, detected, err = s.refreshPorts(ctx, ws)
+		}
 		if err != nil {
 			continue
 		}
 		s.portSet.mu.Lock()
-		st := s.portSet.byName[name]
-		if st != nil && (!slices.Equal(st.detected, detected) || !slices.Equal(st.configured, configured)) {
-			st.configured, st.detected = configured, detected
-			s.notify(protocol.MethodPortsChanged, &protocol.PortsChangedParams{Name: name, Ports: st.wire()})
+		st = s.portSet.byName[name]
+		if st != nil {
+			changed := !slices.Equal(st.detected, detected) || !slices.Equal(st.configured, configured)
+			st.configured, st.configFor, st.detected = configured, ws.ContainerID, detected
+			if changed {
+				s.notify(protocol.MethodPortsChanged, &protocol.PortsChangedParams{Name: name, Ports: st.wire()})
+			}
 		}
 		s.portSet.mu.Unlock()
 	}

@@ -131,6 +131,41 @@ func TestPortsFake(t *testing.T) {
 	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceStopForwarding, protocol.StopForwardingParams{Name: "demo", Port: 3000}, nil))
 }
 
+// TestPortsPollReadsConfigOncePerContainer checks that the poller reads a
+// workspace's configured ports again only for a new container: between
+// rebuilds only the listening ports change.
+func TestPortsPollReadsConfigOncePerContainer(t *testing.T) {
+	source, _ := writeSources(t)
+	fp := newFakePorts()
+	fp.configured["demo"] = []ports.Port{{Number: 3000, Source: ports.SourceForwardPorts}}
+	fm := newFakeManager(t.TempDir())
+	c := newClient(t, inProcessConn(t, bridge.Options{Manager: fm, Ports: fp, PortsInterval: 10 * time.Millisecond}))
+	initialize(t, c)
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceCreate, protocol.CreateParams{Source: source, Name: "demo"}, nil))
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspacePorts, protocol.PortsParams{Name: "demo"}, &protocol.PortsResult{}))
+
+	// Several polls see listening ports come and go.
+	for _, p := range []int{8080, 8081, 8082} {
+		fp.setListening("demo", p)
+		c.waitNotify(t, 5*time.Second, fmt.Sprintf("portsChanged with port %d", p), portsChanged("demo", func(ps []protocol.Port) bool {
+			return findPort(ps, p) != nil
+		}))
+	}
+	fp.mu.Lock()
+	reads := fp.configReads
+	fp.configured["demo"] = []ports.Port{{Number: 4000, Source: ports.SourceForwardPorts}}
+	fp.mu.Unlock()
+	if reads != 1 {
+		t.Errorf("the configured ports were read %d times for one container, want once", reads)
+	}
+
+	// A rebuild makes a new container, whose configuration is read again.
+	must(t, c.conn.Call(context.Background(), protocol.MethodWorkspaceRebuild, protocol.RebuildParams{Name: "demo"}, nil))
+	c.waitNotify(t, 5*time.Second, "portsChanged with the rebuilt configuration", portsChanged("demo", func(ps []protocol.Port) bool {
+		return findPort(ps, 4000) != nil && findPort(ps, 3000) == nil
+	}))
+}
+
 func TestForwardPortExplicitLocalPort(t *testing.T) {
 	source, _ := writeSources(t)
 	fp := newFakePorts()
